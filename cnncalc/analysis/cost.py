@@ -1,0 +1,59 @@
+"""Cost pass: parameters (trainable, frozen, buffers), MACs and FLOPs by category per layer.
+
+Shared weights (`share:`) are counted once, at the layer that owns them; every call still
+costs its MACs. Frozen layers (`trainable: false`) count as non-trainable parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cnncalc.errors import ShapeError
+from cnncalc.graph import LayerGraph
+from cnncalc.layers.base import Shape
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    flops_by_category: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def flops(self) -> int:
+        return sum(self.flops_by_category.values())
+
+
+def layer_costs(graph: LayerGraph, shapes: dict[str, Shape]) -> dict[str, LayerCost]:
+    costs: dict[str, LayerCost] = {}
+    for node in graph:
+        ins = [shapes[name] for name in node.inputs]
+        out = shapes[node.name]
+        a = node.attrs
+        counts = node.kind.params(a, ins, out)
+        params, buffers = counts.params, counts.buffers
+        if node.share is not None:
+            owner = graph.nodes[node.share]
+            owned = owner.kind.params(owner.attrs, [shapes[n] for n in owner.inputs], shapes[owner.name])
+            if owned != counts:
+                raise ShapeError(
+                    f"layer `{node.name}` shares the weights of `{owner.name}` but needs "
+                    f"{counts.params:,} parameters where `{owner.name}` has {owned.params:,}",
+                    span=node.span, hint="shared layers need inputs with the same channels",
+                )
+            params, buffers = 0, 0
+        flops = {k: v for k, v in node.kind.flops(a, ins, out).items() if v}
+        costs[node.name] = LayerCost(
+            trainable_params=params if node.trainable else 0,
+            non_trainable_params=0 if node.trainable else params,
+            buffers=buffers,
+            macs=node.kind.macs(a, ins, out),
+            flops_by_category=flops,
+        )
+    return costs

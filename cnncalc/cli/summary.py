@@ -1,0 +1,74 @@
+"""`cnncalc summary SPEC`: the per-layer table and totals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cnncalc.cli.common import Format
+
+SPEC_HELP = "A spec file, or the name of a bundled spec (see `cnncalc zoo`)."
+
+
+def spec_options() -> dict[str, object]:
+    return {}
+
+
+def load(spec: str, inputs: list[str] | None, batch: int | None, dtype: str | None,
+         sets: list[str] | None):  # type: ignore[no-untyped-def]
+    """The analyzed graph for a spec and the command-line overrides."""
+    from cnncalc.cli.common import parse_dtype, parse_inputs, parse_vars
+    from cnncalc.spec import Overrides, load_graph
+
+    overrides = Overrides(
+        inputs=parse_inputs(inputs), batch=batch, dtype=parse_dtype(dtype), vars=parse_vars(sets)
+    )
+    return load_graph(spec, overrides)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def summary(
+        spec: str = typer.Argument(..., help=SPEC_HELP),
+        input: Optional[list[str]] = typer.Option(None, "--input", "-i", help="Input shape, e.g. 3x512x512 (or NAME=3x512x512)."),
+        batch: Optional[int] = typer.Option(None, "--batch", "-b", min=1, help="Batch size."),
+        dtype: Optional[str] = typer.Option(None, "--dtype", help="float32, float16, bfloat16, ..."),
+        sets: Optional[list[str]] = typer.Option(None, "--set", help="Override a spec var: NAME=VALUE."),
+        format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+        depth: Optional[int] = typer.Option(None, "--depth", "-d", min=0, help="Collapse blocks nested deeper than N."),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+    ) -> None:
+        """Shapes, parameters, MACs, memory and receptive field of every layer."""
+        from cnncalc.analysis import analyze
+
+        report = analyze(load(spec, input, batch, dtype, sets)).collapsed(depth)
+        render(report, format, output)
+
+
+def render(report, format: Format, output: Path | None) -> None:  # type: ignore[no-untyped-def]
+    from cnncalc.cli.common import console, emit
+
+    if format is Format.json:
+        from cnncalc.report.to_json import render_json
+
+        emit(render_json(report), output)
+    elif format is Format.csv:
+        from cnncalc.report.to_csv import render_csv
+
+        emit(render_csv(report), output)
+    elif format is Format.markdown:
+        from cnncalc.report.to_markdown import render_markdown
+
+        emit(render_markdown(report), output)
+    else:
+        from cnncalc.report.table import render_table
+
+        out = console()
+        if output is None:
+            render_table(report, out)
+        else:
+            with out.capture() as captured:
+                render_table(report, out)
+            emit(captured.get(), output)

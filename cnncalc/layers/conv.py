@@ -1,0 +1,294 @@
+"""Convolutions: 1D/2D/3D, grouped and depthwise, transposed, locally connected, deformable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import Any
+
+from cnncalc.errors import ShapeError, SpecError
+from cnncalc.layers.base import (
+    Attr, Attrs, Bool, Choice, Int, LayerKind, Padding, Params, PerAxis, Shape, Window,
+    expect_rank, register, spatial,
+)
+from cnncalc.window import conv_output_size, resolve_padding, transposed_output_size
+
+PADDING_MODES = Choice(
+    "zeros", "reflect", "replicate", "circular",
+    aliases={"zero": "zeros", "copy": "replicate", "wrap": "circular"},
+)
+
+
+def _common_attrs(padding_doc: str) -> tuple[Attr, ...]:
+    return (
+        Attr("out", Int(minimum=1), doc="output channels"),
+        Attr("kernel", PerAxis(), doc="kernel size per spatial axis"),
+        Attr("stride", PerAxis(), 1, "step between windows"),
+        Attr("padding", Padding(), 0, padding_doc),
+        Attr("dilation", PerAxis(), 1, "spacing between kernel taps"),
+        Attr("groups", Int(minimum=1), 1, "channel groups (groups = in channels: depthwise)"),
+        Attr("bias", Bool(), True, "add a learned bias per output channel"),
+    )
+
+
+def check_groups(kind: LayerKind, channels_in: int, channels_out: int, groups: int) -> None:
+    for what, channels in (("input", channels_in), ("output", channels_out)):
+        if channels % groups:
+            raise ShapeError(
+                f"groups must divide {what} channels, but {groups} does not divide {channels}"
+            )
+
+
+class ConvNd(LayerKind):
+    family = "conv"
+    attrs = (
+        *_common_attrs("zeros on both sides, per axis, [[begin, end], ...], same or valid"),
+        Attr("padding_mode", PADDING_MODES, "zeros", "border mode (zero/reflect/copy/wrap)"),
+    )
+    formulas = {
+        "output size": "floor((n + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride) + 1",
+        "params": "out * (in/groups) * prod(kernel) + (out if bias)",
+        "macs": "N * out * prod(out_spatial) * (in/groups) * prod(kernel)",
+        "flops": "conv: 2*macs; bias: N * out * prod(out_spatial)",
+    }
+
+    def padding(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
+        return resolve_padding(a.padding, spatial(ins[0]), a.kernel, a.stride, a.dilation)
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        expect_rank(self, x, 2 + (self.spatial_dims or 0))
+        check_groups(self, x[1], a.out, a.groups)
+        pads = self.padding(a, ins)
+        sizes = []
+        for axis, n in enumerate(spatial(x)):
+            if a.padding_mode != "zeros" and max(pads[axis]) >= n and a.padding_mode == "reflect":
+                raise ShapeError(f"reflect padding {max(pads[axis])} must be smaller than input {n}")
+            sizes.append(
+                conv_output_size(n, a.kernel[axis], a.stride[axis], pads[axis], a.dilation[axis])
+            )
+        return (x[0], a.out, *sizes)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        weights = a.out * (ins[0][1] // a.groups) * prod(a.kernel)
+        return Params(weights + (a.out if a.bias else 0))
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        return prod(out) * (ins[0][1] // a.groups) * prod(a.kernel)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"conv": 2 * self.macs(a, ins, out), "bias": prod(out) if a.bias else 0}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        pads = self.padding(a, ins)
+        return tuple(
+            Window(k, s, d, p[0]) for k, s, d, p in zip(a.kernel, a.stride, a.dilation, pads)
+        )
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import conv_module
+
+        return conv_module(self.spatial_dims, ins[0][1], a, self.padding(a, ins))
+
+
+@register
+class Conv1d(ConvNd):
+    name = "conv1d"
+    summary = "1-D convolution over [N, C, L]"
+    spatial_dims = 1
+
+
+@register
+class Conv2d(ConvNd):
+    name = "conv2d"
+    aliases = ("conv",)
+    summary = "2-D convolution over [N, C, H, W] (grouped, depthwise, dilated)"
+    spatial_dims = 2
+
+
+@register
+class Conv3d(ConvNd):
+    name = "conv3d"
+    summary = "3-D convolution over [N, C, D, H, W]"
+    spatial_dims = 3
+
+
+class ConvTransposeNd(LayerKind):
+    family = "conv"
+    attrs = (
+        Attr("out", Int(minimum=1), doc="output channels"),
+        Attr("kernel", PerAxis(), doc="kernel size per spatial axis"),
+        Attr("stride", PerAxis(), 1, "upsampling factor"),
+        Attr("padding", PerAxis(minimum=0), 0, "dilation*(kernel-1)-padding zeros added"),
+        Attr("output_padding", PerAxis(minimum=0), 0, "extra rows/cols on one side of the output"),
+        Attr("dilation", PerAxis(), 1, "spacing between kernel taps"),
+        Attr("groups", Int(minimum=1), 1, "channel groups"),
+        Attr("bias", Bool(), True, "add a learned bias per output channel"),
+    )
+    formulas = {
+        "output size": "(n-1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1",
+        "params": "in * (out/groups) * prod(kernel) + (out if bias)",
+        "macs": "N * in * prod(in_spatial) * (out/groups) * prod(kernel)  (on the input grid)",
+        "flops": "conv: 2*macs; bias: N * out * prod(out_spatial)",
+    }
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        expect_rank(self, x, 2 + (self.spatial_dims or 0))
+        check_groups(self, x[1], a.out, a.groups)
+        sizes = [
+            transposed_output_size(n, k, s, (p, p), d, op)
+            for n, k, s, p, d, op in zip(
+                spatial(x), a.kernel, a.stride, a.padding, a.dilation, a.output_padding
+            )
+        ]
+        return (x[0], a.out, *sizes)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        weights = ins[0][1] * (a.out // a.groups) * prod(a.kernel)
+        return Params(weights + (a.out if a.bias else 0))
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        return prod(ins[0]) * (a.out // a.groups) * prod(a.kernel)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"conv": 2 * self.macs(a, ins, out), "bias": prod(out) if a.bias else 0}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(
+            Window(k, s, d, p, transposed=True)
+            for k, s, d, p in zip(a.kernel, a.stride, a.dilation, a.padding)
+        )
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[
+            self.spatial_dims or 2
+        ]
+        return cls(
+            ins[0][1], a.out, a.kernel, a.stride, a.padding, a.output_padding,
+            a.groups, a.bias, a.dilation,
+        )
+
+
+@register
+class ConvTranspose1d(ConvTransposeNd):
+    name = "conv_transpose1d"
+    summary = "1-D transposed convolution ('deconvolution')"
+    spatial_dims = 1
+
+
+@register
+class ConvTranspose2d(ConvTransposeNd):
+    name = "conv_transpose2d"
+    aliases = ("deconv2d",)
+    summary = "2-D transposed convolution ('deconvolution')"
+    spatial_dims = 2
+
+
+@register
+class ConvTranspose3d(ConvTransposeNd):
+    name = "conv_transpose3d"
+    summary = "3-D transposed convolution"
+    spatial_dims = 3
+
+
+class LocallyConnectedNd(ConvNd):
+    """Like a convolution, but every output position has its own filter (no weight sharing)."""
+
+    attrs = tuple(a for a in _common_attrs("zeros on both sides") if a.name != "groups")
+    formulas = {
+        "output size": "as conv",
+        "params": "prod(out_spatial) * out * in * prod(kernel) + (out * prod(out_spatial) if bias)",
+        "macs": "N * out * prod(out_spatial) * in * prod(kernel)",
+        "flops": "conv: 2*macs; bias: N * out * prod(out_spatial)",
+    }
+
+    def check(self, a: Attrs) -> None:
+        if a.padding in ("same",) and any(s > 1 for s in a.stride):
+            raise SpecError("padding `same` needs stride 1 for a locally connected layer")
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        return super().shape(Attrs({**a, "groups": 1, "padding_mode": "zeros"}), ins)
+
+    def padding(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
+        return resolve_padding(a.padding, spatial(ins[0]), a.kernel, a.stride, a.dilation)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        positions = prod(out[2:])
+        weights = positions * a.out * ins[0][1] * prod(a.kernel)
+        return Params(weights + (a.out * positions if a.bias else 0))
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        return prod(out) * ins[0][1] * prod(a.kernel)
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import LocallyConnected
+
+        return LocallyConnected(ins[0], out, a.kernel, a.stride, a.dilation,
+                                self.padding(a, ins), a.bias)
+
+
+@register
+class LocallyConnected1d(LocallyConnectedNd):
+    name = "locally_connected1d"
+    summary = "1-D locally connected layer (unshared convolution)"
+    spatial_dims = 1
+
+
+@register
+class LocallyConnected2d(LocallyConnectedNd):
+    name = "locally_connected2d"
+    summary = "2-D locally connected layer (unshared convolution, DeepFace)"
+    spatial_dims = 2
+
+
+@register
+class DeformConv2d(ConvNd):
+    """Deformable convolution v1 with its own offset-predicting convolution (same window,
+    2*offset_groups*kh*kw output channels, with bias). Each tap is sampled bilinearly."""
+
+    name = "deform_conv2d"
+    summary = "2-D deformable convolution (includes its offset convolution)"
+    spatial_dims = 2
+    attrs = (
+        *_common_attrs("zeros on both sides"),
+        Attr("offset_groups", Int(minimum=1), 1, "groups of channels sharing one offset field"),
+    )
+    formulas = {
+        "output size": "as conv",
+        "params": "conv params + offset conv params (2*offset_groups*prod(kernel) channels)",
+        "macs": "conv macs + offset conv macs",
+        "flops": "conv: 2*macs; bias; other: 7 per bilinear sample (N*in*prod(kernel)*positions)",
+    }
+
+    def _offset(self, a: Attrs, ins: Sequence[Shape]) -> Attrs:
+        channels = 2 * a.offset_groups * prod(a.kernel)
+        return Attrs({**a, "out": channels, "groups": 1, "bias": True})
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        check_groups(self, ins[0][1], ins[0][1], a.offset_groups)
+        return super().shape(Attrs({**a, "padding_mode": "zeros"}), ins)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        offset = super().params(self._offset(a, ins), ins, out).params
+        return Params(super().params(a, ins, out).params + offset)
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        offset_out = (out[0], 2 * a.offset_groups * prod(a.kernel), *out[2:])
+        return super().macs(a, ins, out) + super().macs(self._offset(a, ins), ins, offset_out)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        offset_out = (out[0], 2 * a.offset_groups * prod(a.kernel), *out[2:])
+        samples = out[0] * ins[0][1] * prod(a.kernel) * prod(out[2:])
+        return {
+            "conv": 2 * self.macs(a, ins, out),
+            "bias": (prod(out) if a.bias else 0) + prod(offset_out),
+            "other": 7 * samples,
+        }
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import DeformConv2d as Module
+
+        return Module(ins[0][1], a, self.padding(a, ins))

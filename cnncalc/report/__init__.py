@@ -1,0 +1,1 @@
+"""Renderers: a Report as a rich table, JSON, CSV or Markdown."""

@@ -1,0 +1,43 @@
+"""The human table (rich), with totals and the conventions footnote."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from cnncalc.analysis.report import Report
+from cnncalc.report.units import CONVENTIONS, binary, rf_text, shape_text, si
+
+
+def render_table(report: Report, console: Console) -> None:
+    inputs = ", ".join(f"{k} {shape_text(v)}" for k, v in report.inputs.items())
+    table = Table(
+        title=f"{report.model}  ·  input {inputs}  ·  {report.dtype}",
+        show_footer=True, header_style="bold", footer_style="bold", title_style="bold",
+    )
+    t = report.totals
+    table.add_column("Layer", footer="Total")
+    table.add_column("Kind")
+    table.add_column("Output shape")
+    table.add_column("Params", justify="right", footer=f"{t.params:,}")
+    table.add_column("MACs", justify="right", footer=si(t.macs))
+    table.add_column("Memory", justify="right", footer=binary(t.activation_bytes))
+    table.add_column("RF", justify="right")
+    for row in report.rows:
+        indent = "  " * len(row.scopes) if row.kind != "block" else "  " * len(row.scopes)
+        table.add_row(
+            indent + row.name, row.kind, shape_text(row.output_shape), f"{row.params:,}",
+            si(row.macs), binary(row.activation_bytes), rf_text(row.rf),
+        )
+    console.print(table)
+    console.print(
+        f"Params: {t.params:,} (trainable {t.trainable_params:,}, non-trainable "
+        f"{t.non_trainable_params:,}) · buffers {t.buffers:,} · parameter memory "
+        f"{binary(t.param_bytes)}"
+    )
+    console.print(f"MACs: {t.macs:,} · FLOPs: {t.flops:,}   "
+                  + "  ".join(f"{k} {si(v)}" for k, v in t.flops_by_category.items()))
+    console.print(f"Outputs: {', '.join(f'{k} {shape_text(v)}' for k, v in report.outputs.items())}")
+    if report.unused:
+        console.print(f"[yellow]warning:[/] unused layers (reach no output): {', '.join(report.unused)}")
+    console.print(CONVENTIONS.format(dtype=report.dtype, batch=report.batch), style="dim")

@@ -1,0 +1,77 @@
+"""The JSON contract `cnncalc.summary/1` (DESIGN.md): keys may be added, never renamed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cnncalc.analysis.receptive_field import ReceptiveField
+from cnncalc.analysis.report import Report, Row
+from cnncalc.report.units import CONVENTIONS, plain_number
+
+SCHEMA = "cnncalc.summary/1"
+
+
+def rf_dict(rf: ReceptiveField | None) -> dict[str, Any] | None:
+    if rf is None:
+        return None
+    return {
+        "size": [plain_number(a.size) for a in rf.axes],
+        "jump": [plain_number(a.jump) for a in rf.axes],
+        "start": [plain_number(a.start) for a in rf.axes],
+        "aligned": rf.aligned,
+    }
+
+
+def row_dict(row: Row) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "inputs": list(row.inputs),
+        "output_shape": list(row.output_shape),
+        "params": row.params,
+        "trainable_params": row.trainable_params,
+        "non_trainable_params": row.non_trainable_params,
+        "buffers": row.buffers,
+        "macs": row.macs,
+        "flops": row.flops,
+        "flops_by_category": dict(row.flops_by_category),
+        "param_bytes": row.param_bytes,
+        "activation_bytes": row.activation_bytes,
+        "rf": rf_dict(row.rf),
+        "scopes": list(row.scopes),
+        "line": row.line,
+        "layers": row.layers,
+    }
+
+
+def summary_dict(report: Report) -> dict[str, Any]:
+    t = report.totals
+    return {
+        "schema": SCHEMA,
+        "model": report.model,
+        "batch": report.batch,
+        "dtype": report.dtype,
+        "inputs": {k: list(v) for k, v in report.inputs.items()},
+        "outputs": {k: list(v) for k, v in report.outputs.items()},
+        "totals": {
+            "params": t.params,
+            "trainable_params": t.trainable_params,
+            "non_trainable_params": t.non_trainable_params,
+            "buffers": t.buffers,
+            "macs": t.macs,
+            "flops": t.flops,
+            "flops_by_category": dict(t.flops_by_category),
+            "param_bytes": t.param_bytes,
+            "buffer_bytes": t.buffer_bytes,
+            "input_bytes": t.input_bytes,
+            "activation_bytes": t.activation_bytes,
+        },
+        "layers": [row_dict(row) for row in report.rows],
+        "unused": list(report.unused),
+        "conventions": CONVENTIONS.format(dtype=report.dtype, batch=report.batch),
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(summary_dict(report), indent=2) + "\n"

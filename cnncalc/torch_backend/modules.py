@@ -1,0 +1,341 @@
+"""Small torch modules for what torch.nn lacks, used by the layer kinds' `torch_module`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Padded(nn.Module):
+    """Explicit (possibly asymmetric) padding in front of a layer that is built unpadded."""
+
+    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str, inner: nn.Module):
+        super().__init__()
+        # F.pad takes the last axis first
+        self.pad = tuple(p for pair in reversed(pads) for p in pair)
+        self.mode = "constant" if mode == "zeros" else mode
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(F.pad(x, self.pad, mode=self.mode))
+
+
+def conv_module(dims: int | None, channels_in: int, a: Any, pads: tuple[tuple[int, int], ...]) -> nn.Module:
+    cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[dims or 2]
+    symmetric = all(begin == end for begin, end in pads)
+    conv = cls(
+        channels_in, a.out, a.kernel, a.stride,
+        tuple(begin for begin, _ in pads) if symmetric else 0,
+        a.dilation, a.groups, a.bias, a.padding_mode if symmetric else "zeros",
+    )
+    return conv if symmetric else Padded(pads, a.padding_mode, conv)
+
+
+def flat_pads(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
+    """(begin, end) pairs per axis, first axis first, in F.pad's order (last axis first)."""
+    return tuple(p for pair in reversed(pads) for p in pair)
+
+
+# -- merges (several inputs) ------------------------------------------------------------------
+
+
+class Add(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Multiply(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
+
+
+class Concat(nn.Module):
+    def __init__(self, dim: int = 1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=self.dim)
+
+
+class MatMul(nn.Module):
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(a, b)
+
+
+# -- reshaping ----------------------------------------------------------------------------------
+
+
+class Reshape(nn.Module):
+    """Reshape every sample to `shape` (one -1 allowed), keeping the batch axis."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *self.shape)
+
+
+class Permute(nn.Module):
+    def __init__(self, dims: tuple[int, ...]):
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+
+class Pad(nn.Module):
+    """F.pad with (begin, end) per spatial axis, first axis first."""
+
+    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str = "constant", value: float = 0.0):
+        super().__init__()
+        self.pad = flat_pads(pads)
+        self.mode = mode
+        self.value = value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "constant":
+            return F.pad(x, self.pad, mode="constant", value=self.value)
+        return F.pad(x, self.pad, mode=self.mode)
+
+
+class CenterCrop(nn.Module):
+    """Crop the spatial axes to `size` (or to the spatial size of a second input), centred:
+    the first kept index along an axis is (n - size) // 2."""
+
+    def __init__(self, size: tuple[int, ...] | None = None):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
+        size = self.size if self.size is not None else tuple(ref.shape[2:])  # type: ignore[union-attr]
+        for axis, target in enumerate(size, start=2):
+            x = x.narrow(axis, (x.shape[axis] - target) // 2, target)
+        return x
+
+
+# -- pooling --------------------------------------------------------------------------------------
+
+
+class GlobalPool(nn.Module):
+    """Mean or max over every spatial axis, keeping them as size 1."""
+
+    def __init__(self, op: str = "avg"):
+        super().__init__()
+        self.op = op
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dims = tuple(range(2, x.dim()))
+        if self.op == "max":
+            return x.amax(dim=dims, keepdim=True)
+        return x.mean(dim=dims, keepdim=True)
+
+
+class ChannelMaxPool(nn.Module):
+    """Maxout: max over each run of `pieces` consecutive channels."""
+
+    def __init__(self, pieces: int):
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unflatten(1, (x.shape[1] // self.pieces, self.pieces)).amax(dim=2)
+
+
+def even_boxes(height: int, width: int, count: int) -> list[tuple[int, int, int, int]]:
+    """`count` boxes (x1, y1, x2, y2, inclusive) of half the map, spread along its diagonal."""
+    box_h, box_w = max(1, (height + 1) // 2), max(1, (width + 1) // 2)
+    boxes = []
+    for r in range(count):
+        t = r / (count - 1) if count > 1 else 0.5
+        y, x = round(t * (height - box_h)), round(t * (width - box_w))
+        boxes.append((x, y, x + box_w - 1, y + box_h - 1))
+    return boxes
+
+
+class RoIPool(nn.Module):
+    """Fast R-CNN RoI max pooling with R fixed boxes per image (no torchvision needed).
+
+    The boxes are given in image coordinates (feature coordinates / spatial_scale) and mapped
+    back with round(v * spatial_scale) like torchvision's roi_pool; each box is split into
+    T x T bins [floor(i*h/T), ceil((i+1)*h/T)), which is exactly adaptive max pooling.
+    """
+
+    def __init__(self, output_size: int, rois: int, spatial_scale: float = 1.0):
+        super().__init__()
+        self.output_size = output_size
+        self.rois = rois
+        self.spatial_scale = spatial_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = int(x.shape[2]), int(x.shape[3])
+        crops = []
+        for n in range(x.shape[0]):
+            for box in even_boxes(height, width, self.rois):
+                image_box = [v / self.spatial_scale for v in box]
+                x1, y1, x2, y2 = (round(v * self.spatial_scale) for v in image_box)
+                x1, x2 = min(max(x1, 0), width - 1), min(max(x2, 0), width - 1)
+                y1, y2 = min(max(y1, 0), height - 1), min(max(y2, 0), height - 1)
+                crop = x[n:n + 1, :, y1:y2 + 1, x1:x2 + 1]
+                crops.append(F.adaptive_max_pool2d(crop, self.output_size))
+        return torch.cat(crops, dim=0)
+
+
+# -- upsampling -----------------------------------------------------------------------------------
+
+
+class BedOfNails(nn.Module):
+    """Each input value at the top-left of its r x r block, zeros elsewhere."""
+
+    def __init__(self, scale: tuple[int, ...]):
+        super().__init__()
+        self.scale = tuple(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sizes = [n * r for n, r in zip(x.shape[2:], self.scale)]
+        out = x.new_zeros(*x.shape[:2], *sizes)
+        index = (slice(None), slice(None), *(slice(None, None, r) for r in self.scale))
+        out[index] = x
+        return out
+
+
+class SpaceToDepth(nn.Module):
+    """TensorFlow's space_to_depth: channel index (by*r + bx)*C + c (pixel_unshuffle uses
+    c*r*r + by*r + bx; the shapes are the same)."""
+
+    def __init__(self, block: int):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        r = self.block
+        x = x.reshape(n, c, h // r, r, w // r, r).permute(0, 3, 5, 1, 2, 4)
+        return x.reshape(n, c * r * r, h // r, w // r)
+
+
+class DepthToSpace(nn.Module):
+    """TensorFlow's depth_to_space (DCR order), the inverse of SpaceToDepth."""
+
+    def __init__(self, block: int):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        r = self.block
+        x = x.reshape(n, r, r, c // (r * r), h, w).permute(0, 3, 4, 1, 5, 2)
+        return x.reshape(n, c // (r * r), h * r, w * r)
+
+
+class MaxUnpool(nn.Module):
+    """Max unpooling. The graph passes the indices of the named pool; called with the pooled
+    tensor alone (an isolated test), it makes valid indices by max-pooling a random tensor of
+    the unpooled size with the same window."""
+
+    def __init__(self, kernel: tuple[int, ...], stride: tuple[int, ...],
+                 padding: tuple[int, ...], out_spatial: tuple[int, ...]):
+        super().__init__()
+        self.kernel, self.stride, self.padding = tuple(kernel), tuple(stride), tuple(padding)
+        self.out_spatial = tuple(out_spatial)
+        dims = len(self.kernel)
+        self.pool = getattr(F, f"max_pool{dims}d")
+        self.unpool = getattr(F, f"max_unpool{dims}d")
+
+    def forward(self, x: torch.Tensor, indices: torch.Tensor | None = None) -> torch.Tensor:
+        if indices is None:
+            source = torch.randn(*x.shape[:2], *self.out_spatial)
+            _, indices = self.pool(source, self.kernel, self.stride, self.padding,
+                                   return_indices=True)
+        return self.unpool(x, indices, self.kernel, self.stride, self.padding,
+                           output_size=self.out_spatial)
+
+
+# -- convolutions torch.nn lacks ------------------------------------------------------------------
+
+
+class LocallyConnected(nn.Module):
+    """Unshared convolution (1-D or 2-D): unfold the windows, then one batched matmul with a
+    separate [C*K, out] weight per output position (+ a bias per channel and position)."""
+
+    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+                 kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+                 pads: tuple[tuple[int, int], ...], bias: bool = True):
+        super().__init__()
+        one_d = len(kernel) == 1
+        self.kernel = (1, *kernel) if one_d else tuple(kernel)
+        self.stride = (1, *stride) if one_d else tuple(stride)
+        self.dilation = (1, *dilation) if one_d else tuple(dilation)
+        self.pad = flat_pads(pads)
+        self.out_shape = tuple(out_shape[1:])
+        positions = math.prod(out_shape[2:])
+        taps = in_shape[1] * math.prod(kernel)
+        self.weight = nn.Parameter(torch.randn(positions, taps, out_shape[1]) / taps ** 0.5)
+        self.bias = nn.Parameter(torch.zeros(out_shape[1], positions)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, self.pad)
+        if x.dim() == 3:
+            x = x.unsqueeze(2)
+        cols = F.unfold(x, self.kernel, dilation=self.dilation, stride=self.stride)
+        out = torch.bmm(cols.permute(2, 0, 1), self.weight).permute(1, 2, 0)  # [N, out, L]
+        if self.bias is not None:
+            out = out + self.bias
+        return out.reshape(x.shape[0], *self.out_shape)
+
+
+class DeformConv2d(nn.Module):
+    """Deformable convolution v1 without torchvision.
+
+    An offset convolution (same window, 2*offset_groups*kh*kw channels, bias) predicts a (dy, dx)
+    per tap and position; every tap is sampled bilinearly (grid_sample, zeros outside) into a
+    [N, C, Ho*kh, Wo*kw] tensor, which a kh x kw convolution with stride (kh, kw) and the layer's
+    groups reduces to [N, out, Ho, Wo]. The offsets start at zero, so a fresh module computes
+    the plain convolution.
+    """
+
+    def __init__(self, channels_in: int, a: Any, pads: tuple[tuple[int, int], ...]):
+        super().__init__()
+        self.kernel, self.stride, self.dilation = tuple(a.kernel), tuple(a.stride), tuple(a.dilation)
+        self.pads = pads
+        self.offset_groups = a.offset_groups
+        taps = math.prod(self.kernel)
+        self.offset = nn.Conv2d(channels_in, 2 * a.offset_groups * taps, self.kernel,
+                                self.stride, 0, self.dilation, bias=True)
+        nn.init.zeros_(self.offset.weight)
+        nn.init.zeros_(self.offset.bias)
+        self.conv = nn.Conv2d(channels_in, a.out, self.kernel, self.kernel, 0, 1, a.groups, a.bias)
+
+    def _base(self, axis: int, size: int) -> torch.Tensor:
+        """Input coordinate of tap k at output position i along `axis`: [k, i]."""
+        taps = torch.arange(self.kernel[axis]).unsqueeze(1) * self.dilation[axis]
+        starts = torch.arange(size).unsqueeze(0) * self.stride[axis] - self.pads[axis][0]
+        return (taps + starts).float()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        kh, kw = self.kernel
+        groups = self.offset_groups
+        offset = self.offset(F.pad(x, flat_pads(self.pads)))
+        ho, wo = offset.shape[-2:]
+        offset = offset.reshape(n, groups, kh, kw, 2, ho, wo)
+        py = self._base(0, ho)[:, None, :, None] + offset[:, :, :, :, 0]
+        px = self._base(1, wo)[None, :, None, :] + offset[:, :, :, :, 1]
+        grid = torch.stack([(2 * px + 1) / w - 1, (2 * py + 1) / h - 1], dim=-1)
+        # [N, G, kh, kw, Ho, Wo, 2] -> [N*G, Ho*kh, Wo*kw, 2]
+        grid = grid.permute(0, 1, 4, 2, 5, 3, 6).reshape(n * groups, ho * kh, wo * kw, 2)
+        sampled = F.grid_sample(x.reshape(n * groups, c // groups, h, w), grid,
+                                mode="bilinear", padding_mode="zeros", align_corners=False)
+        return self.conv(sampled.reshape(n, c, ho * kh, wo * kw))
