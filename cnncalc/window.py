@@ -48,17 +48,19 @@ def conv_output_size(
     pad_begin, pad_end = padding
     span = effective_kernel(kernel, dilation)
     padded = size + pad_begin + pad_end
+    if ceil_mode:
+        # a last, partial window is kept (PyTorch), unless it would start in the right padding
+        out = -(-(padded - span) // stride) + 1
+        if (out - 1) * stride >= size + pad_begin:
+            out -= 1
+        if out >= 1:
+            return out
     if span > padded:
         dilated = f" (dilation {dilation}: {dilation}*({kernel}-1)+1 = {span})" if dilation > 1 else ""
         raise ShapeError(
             f"kernel {span}{dilated} > padded input {padded} "
             f"({size} + {pad_begin} + {pad_end})"
         )
-    if ceil_mode:
-        out = -(-(padded - span) // stride) + 1
-        if (out - 1) * stride >= size + pad_begin:
-            out -= 1
-        return out
     return (padded - span) // stride + 1
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from cnncalc.errors import GraphError, Span, SpecError
 from cnncalc.graph import LayerGraph, LayerNode
 from cnncalc.layers import REGISTRY, lookup
-from cnncalc.layers.base import Name, suggest, to_int
-from cnncalc.spec.expr import FUNCTIONS, ExpressionError, evaluate
+from cnncalc.layers.base import REQUIRED, Name, suggest, to_int
+from cnncalc.spec.expr import FUNCTIONS, YAML11_BOOLEANS, ExpressionError, evaluate
 from cnncalc.spec.loader import Node
 from cnncalc.spec.model import BlockDef, ModelSpec, expect_list, expect_map
 
@@ -69,12 +69,37 @@ class _Expander:
         self.model = model
         self.overrides = overrides
         self.graph = LayerGraph(model.name, dtype=overrides.dtype or model.dtype)
-        for name, block in model.blocks.items():
+        for name in model.blocks:
             if name in REGISTRY:
                 raise SpecError(
-                    f"block `{name}` has the name of a layer kind", span=block.node.span,
-                    hint="rename the block",
+                    f"block `{name}` has the name of a layer kind",
+                    span=model.root.value["blocks"].key_spans[name], hint="rename the block",
                 )
+        self.check_defaults()
+
+    def check_defaults(self) -> None:
+        """Defaults name a kind and its attributes; a typo here must not be silently ignored."""
+        if not self.model.defaults:
+            return
+        key_spans = self.model.root.value["defaults"].key_spans
+        for kind_name, node in self.model.defaults.items():
+            try:
+                kind = lookup(kind_name)
+            except SpecError as error:
+                raise error.located(key_spans[kind_name], prefix="defaults: ") from None
+            if kind.name != kind_name:
+                raise SpecError(
+                    f"defaults: write the kind's name `{kind.name}`, not its alias `{kind_name}`",
+                    span=key_spans[kind_name],
+                )
+            expect_map(node, f"defaults.{kind_name}")
+            known = [attr.name for attr in kind.attrs]
+            for key, span in node.key_spans.items():
+                if key not in known:
+                    raise SpecError(
+                        f"{kind.name} has no attribute `{key}`", span=span,
+                        hint=suggest(key, known) or f"its attributes: {', '.join(known)}",
+                    )
 
     # -- top level ----------------------------------------------------------------------------
 
@@ -101,8 +126,11 @@ class _Expander:
         for name, node in self.model.vars.items():
             span = self.model.root.value["vars"].key_spans[name]
             if not name.isidentifier() or name in FUNCTIONS or name == "i":
-                raise SpecError(f"`{name}` cannot be a var name", span=span,
-                                hint="use a Python-style identifier that is not a function name")
+                raise SpecError(
+                    f"`{name}` cannot be a var name", span=span,
+                    hint="`i` is the index of `repeat:`; choose another name" if name == "i"
+                    else "use a Python-style identifier that is not a function name",
+                )
             if name in self.overrides.vars:
                 env[name] = self.overrides.vars[name]
             else:
@@ -122,7 +150,10 @@ class _Expander:
             return self.overrides.batch
         if self.model.batch is None:
             return 1
-        return self.checked_int(self.model.batch, env, "batch", minimum=1)
+        return self.checked_int(
+            self.model.batch, env, "batch", minimum=1,
+            hint="`batch` is the number of samples per step, a whole number >= 1",
+        )
 
     def add_input(self, name: str, shape_node: Node, env: dict[str, Any], scope: _Scope) -> None:
         if not _NAME.match(name):
@@ -139,7 +170,11 @@ class _Expander:
                     f"input `{name}` must be a per-sample shape list, channels first",
                     span=shape_node.span, hint="e.g. `[3, 224, 224]` (C, H, W) or `[1, 40]` (C, L)",
                 )
-            shape = tuple(self.checked_int(item, env, "an input dimension", minimum=1) for item in items)
+            shape = tuple(
+                self.checked_int(item, env, "an input dimension", minimum=1,
+                                 hint="sizes are whole numbers >= 1, channels first: `[3, 224, 224]`")
+                for item in items
+            )
         kind = lookup("input")
         attrs = kind.make_attrs({"shape": list(shape), "batch": self.graph.batch})
         self.graph.add(LayerNode(name, kind, attrs, (), shape_node.span))
@@ -179,11 +214,7 @@ class _Expander:
             )
         kinds = [k for k in item.value if k not in META_KEYS]
         if len(kinds) != 1:
-            found = ", ".join(f"`{k}`" for k in kinds) or "none"
-            raise SpecError(
-                f"a layer entry names exactly one kind or block, found {found}", span=item.span,
-                hint="write the attributes inside the kind: `- conv2d: {out: 64, kernel: 3}`",
-            )
+            self.entry_kinds_error(item, kinds)
         kind = kinds[0]
         meta = {k: v for k, v in item.value.items() if k in META_KEYS}
         body = item.value[kind]
@@ -203,17 +234,44 @@ class _Expander:
             )
         return _Entry(kind, item.key_spans[kind], attrs, meta, item)
 
+    def entry_kinds_error(self, item: Node, kinds: list[str]) -> None:
+        if not kinds:
+            raise SpecError(
+                "this layer entry names no kind or block", span=item.span,
+                hint="e.g. `- conv2d: {out: 64, kernel: 3}` or `- relu`",
+            )
+        first, extra = kinds[0], kinds[1]
+        span = item.key_spans[extra]
+        block = self.model.blocks.get(first)
+        kind = REGISTRY.get(first)
+        params = list(block.args) if block else [a.name for a in kind.attrs] if kind else []
+        if extra in params:
+            raise SpecError(
+                f"`{extra}` is an attribute of `{first}`, not a layer kind", span=span,
+                hint=f"indent it under `{first}:`, or write `- {first}: {{{extra}: ...}}`",
+            )
+        raise SpecError(
+            f"a layer entry names exactly one kind or block, found `{first}` and `{extra}`",
+            span=span, hint=f"start each layer on its own line with `- ` (`- {extra}`)",
+        )
+
     def expand_entry(self, entry: _Entry, scope: _Scope) -> None:
         env = scope.env
         if "when" in entry.meta and not self.checked_bool(entry.meta["when"], env, "when"):
-            if "name" in entry.meta:  # a skipped layer passes its input through
+            # a skipped layer is an identity: it passes its (first) input through
+            through = self.inputs_of(entry, scope)[0]
+            if "name" in entry.meta:
                 local = self.local_name(entry, scope)
-                scope.names[local] = self.inputs_of(entry, scope)[0]
+                scope.names[local] = through
                 scope.pending.discard(local)
+            scope.last = through
             return
         local = self.local_name(entry, scope)
         if "repeat" in entry.meta:
-            count = self.checked_int(entry.meta["repeat"], env, "repeat", minimum=0)
+            count = self.checked_int(
+                entry.meta["repeat"], env, "repeat", minimum=0,
+                hint="`repeat: N` stacks N copies of the layer; N is a whole number >= 0",
+            )
             group = scope.scopes + (scope.prefix + local,)
             inputs = self.inputs_of(entry, scope)
             for index in range(count):
@@ -309,7 +367,7 @@ class _Expander:
                 f"block `{block.name}` instantiates itself ({chain})", span=entry.kind_span,
                 hint="blocks cannot be recursive; use `repeat:` for repetition",
             )
-        for key, node in entry.attrs.items():
+        for key in entry.attrs:
             if key not in block.args:
                 raise SpecError(
                     f"block `{block.name}` has no argument `{key}`",
@@ -324,7 +382,7 @@ class _Expander:
             elif default.value is None:
                 raise SpecError(
                     f"block `{block.name}` needs argument `{key}`", span=entry.kind_span,
-                    hint=f"`- {block.name}: {{{key}: ...}}`",
+                    hint=f"pass it: `- {block.name}: {{{key}: ...}}`",
                 )
             else:
                 env[key] = self.value(default, env)
@@ -366,21 +424,31 @@ class _Expander:
         )
         share = self.resolve(entry.meta["share"], scope) if "share" in entry.meta else None
         if share is not None:
-            target = self.graph.nodes[share]
-            if target.kind is not kind or target.attrs != attrs:
-                raise SpecError(
-                    f"`share: {entry.meta['share'].value}` needs a {kind.name} with the same "
-                    f"attributes, found a {target.kind.name}"
-                    + ("" if target.kind is not kind else " with other attributes"),
-                    span=entry.meta["share"].span,
-                )
+            self.check_share(entry.meta["share"], self.graph.nodes[share], kind, attrs)
         node = LayerNode(
-            name, kind, attrs, tuple(inputs), entry.node.span, scope.scopes, refs, share,
+            name, kind, attrs, tuple(inputs), entry.kind_span, scope.scopes, refs, share,
             scope.trainable and self.trainable(entry, scope),
         )
         self.graph.add(node)
         scope.names[local] = name
         scope.last = name
+
+    def check_share(self, ref: Node, target: LayerNode, kind: Any, attrs: Any) -> None:
+        if target.kind is not kind:
+            raise SpecError(
+                f"`share: {ref.value}` needs a {kind.name}, but `{ref.value}` is "
+                f"{'an' if target.kind.name[0] in 'aeiou' else 'a'} {target.kind.name}",
+                span=ref.span, hint="a layer can only share the weights of a layer of its own kind",
+            )
+        differ = [key for key in attrs if attrs[key] != target.attrs[key]]
+        if differ:
+            key = differ[0]
+            raise SpecError(
+                f"`share: {ref.value}` needs the attributes of `{ref.value}`, but `{key}` differs",
+                span=ref.span,
+                hint=f"`{key}` is {_show(attrs[key])} here and {_show(target.attrs[key])} "
+                f"in `{ref.value}`",
+            )
 
     def arity_error(self, kind: Any, entry: _Entry, count: int) -> None:
         if kind.max_inputs == 0:
@@ -394,7 +462,8 @@ class _Expander:
         span = entry.meta["from"].span if "from" in entry.meta else entry.kind_span
         raise SpecError(
             f"{kind.name} takes {want} input{'s' if kind.min_inputs != 1 else ''}, found {count}",
-            span=span, hint="list them with `from: [a, b]`" if kind.min_inputs > 1 else None,
+            span=span, hint="list them with `from: [a, b]`" if kind.min_inputs > 1
+            else "to combine several layers, use add, multiply or concat",
         )
 
     def attrs(self, kind: Any, entry: _Entry, env: dict[str, Any]) -> Any:
@@ -407,13 +476,21 @@ class _Expander:
         except SpecError as error:
             if error.span is not None:
                 raise
-            span = entry.kind_span
+            span, hint = entry.kind_span, error.hint
+            # "attribute `k`: <bad value>" points at the value, "no attribute `k`" at the key
+            on_value = error.message.startswith("attribute `")
             if error.key in entry.attrs:
-                span = entry.node.value[entry.kind].key_spans.get(error.key, span)
-                span = entry.attrs[error.key].span if "attribute" in error.message else span
+                body = entry.node.value[entry.kind]
+                span = entry.attrs[error.key].span if on_value else body.key_spans[error.key]
             elif error.key in defaults and defaults_node is not None:
-                span = defaults[error.key].span
-            raise SpecError(error.message, span=span, hint=error.hint) from None
+                span = defaults[error.key].span if on_value else defaults_node.key_spans[error.key]
+            missing = [a.name for a in kind.attrs if a.default is REQUIRED and a.name not in raw]
+            attr = kind.attr(error.key) if on_value and error.key else None
+            if hint is None and attr is not None:
+                hint = f"`{attr.name}` takes {attr.type.label}"
+            elif hint is None and error.key is None and missing:
+                hint = f"add it: `- {entry.kind}: {{{', '.join(f'{m}: ...' for m in missing)}}}`"
+            raise SpecError(error.message, span=span, hint=hint) from None
 
     # -- values -------------------------------------------------------------------------------
 
@@ -437,23 +514,41 @@ class _Expander:
             return self.evaluator(env, [node])(node.value)
         return node.value
 
-    def checked_int(self, node: Node, env: dict[str, Any], what: str, minimum: int = 0) -> int:
+    def checked_int(
+        self, node: Node, env: dict[str, Any], what: str, minimum: int = 0, hint: str | None = None
+    ) -> int:
         try:
             number = to_int(node.plain(), self.evaluator(env, [node]), f"an integer for {what}")
         except SpecError as error:
-            raise error.located(node.span) from None
+            raise error.located(node.span, hint=hint) from None
         if number < minimum:
-            raise SpecError(f"{what} must be at least {minimum}, found {number}", span=node.span)
+            raise SpecError(
+                f"{what} must be at least {minimum}, found {number}", span=node.span, hint=hint
+            )
         return number
 
     def checked_bool(self, node: Node, env: dict[str, Any], what: str) -> bool:
+        if isinstance(node.value, str) and node.value.lower() in YAML11_BOOLEANS:
+            raise SpecError(
+                f"`{what}` must be true or false, found `{node.value}`", span=node.span,
+                hint="write `true` or `false`: cnncalc does not read yes/no/on/off as booleans",
+            )
         value = self.value(node, env)
         if not isinstance(value, bool):
+            number = isinstance(value, (int, float)) and isinstance(node.value, str)
             raise SpecError(
                 f"`{what}` must be true or false, found {value!r}", span=node.span,
-                hint="only `true` and `false` are booleans (not yes/no/on/off)",
+                hint=f"use a comparison, e.g. `{what}: {node.value} > 0`" if number
+                else "only `true` and `false` are booleans (not yes/no/on/off)",
             )
         return value
+
+
+def _show(value: Any) -> str:
+    """An attribute value as a spec would write it: tuples as lists."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _find_scalar(nodes: list[Node], text: str) -> Node | None:

@@ -1,0 +1,70 @@
+"""Build the torch model of a LayerGraph: one nn.Module that runs the nodes in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from cnncalc.analysis.shapes import infer_shapes
+from cnncalc.graph import LayerGraph
+
+
+class GraphModule(nn.Module):
+    """Runs a LayerGraph's nodes in execution order.
+
+    `layers[k]` is the module of the k-th non-input node (a node that shares weights reuses its
+    owner's module). With `record = True`, `forward` keeps every node's output in `outputs`.
+    """
+
+    def __init__(self, graph: LayerGraph):
+        super().__init__()
+        shapes = infer_shapes(graph)
+        self.graph = graph
+        self.layers = nn.ModuleList()
+        self.index: dict[str, int] = {}
+        self.record = False
+        self.outputs: dict[str, torch.Tensor] = {}
+        for node in graph:
+            if node.is_input:
+                continue
+            if node.share is not None:
+                self.index[node.name] = self.index[node.share]
+                continue
+            module = node.kind.torch_module(
+                node.attrs, [shapes[n] for n in node.inputs], shapes[node.name]
+            )
+            if not node.trainable:
+                for parameter in module.parameters():
+                    parameter.requires_grad_(False)
+            self.index[node.name] = len(self.layers)
+            self.layers.append(module)
+
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        values: dict[str, torch.Tensor] = {}
+        feed = iter(inputs)
+        for node in self.graph:
+            if node.is_input:
+                values[node.name] = next(feed)
+                continue
+            module = self.layers[self.index[node.name]]
+            values[node.name] = module(*(values[n] for n in node.inputs))
+        if self.record:
+            self.outputs = values
+        results = tuple(values[name] for name in self.graph.outputs)
+        return results[0] if len(results) == 1 else results
+
+
+def build(graph: LayerGraph, device: str = "cpu", dtype: Any = None) -> GraphModule:
+    model = GraphModule(graph)
+    return model.to(device=device, dtype=dtype) if dtype is not None else model.to(device)
+
+
+def example_inputs(graph: LayerGraph, device: str = "cpu", dtype: Any = torch.float32) -> tuple[torch.Tensor, ...]:
+    shapes = infer_shapes(graph)
+    generator = torch.Generator().manual_seed(0)
+    return tuple(
+        torch.randn(*shapes[node.name], generator=generator, dtype=dtype).to(device)
+        for node in graph.inputs
+    )

@@ -1,0 +1,47 @@
+"""The analytic path never imports torch or fvcore (DESIGN.md principle 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+from cnncalc.cli.app import main
+try:
+    main({args!r})
+except SystemExit as done:
+    code = done.code
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'fvcore'))
+print('HEAVY', code, heavy, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["summary", "vgg16.yaml", "--format", "json"],
+        ["summary", "resnet50", "--depth", "1"],
+        ["rf", "lenet5"],
+        ["layers"],
+        ["layers", "conv2d"],
+        ["zoo"],
+    ],
+)
+def test_command_does_not_import_torch(args, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    line = [l for l in result.stderr.splitlines() if l.startswith("HEAVY")][-1]
+    assert line == "HEAVY 0 []", result.stderr[-2000:]
+
+
+def test_help_does_not_import_networkx_or_yaml(tmp_path):
+    code = "import sys; from cnncalc.cli.app import main\ntry: main(['--help'])\nexcept SystemExit: pass\n" \
+        "print(sorted(m for m in ('networkx', 'yaml', 'torch') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
