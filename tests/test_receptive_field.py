@@ -138,3 +138,23 @@ def test_no_field_after_flatten():
     fields = receptive_fields(graph, infer_shapes(graph))
     assert fields["conv3"] is not None and [a.size for a in fields["conv3"].axes] == [32, 32]
     assert fields["fc1"] is None
+
+
+def test_size_only_input_does_not_enter_the_field(tmp_path):
+    # U-Net's skip: crop the encoder map to the decoder's size; the decoder branch only gives a size
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "input: [4, 64, 64]\nlayers:\n"
+        "  - conv2d: {name: enc, out: 4, kernel: 3}\n"
+        "  - maxpool2d: {name: down, kernel: 2}\n"
+        "  - conv2d: {name: deep, out: 4, kernel: 5}\n"
+        "  - center_crop: {name: crop, from: [enc, deep]}\n"
+    )
+    graph = load_graph(str(spec))
+    shapes = infer_shapes(graph)
+    fields = receptive_fields(graph, shapes)
+    assert shapes["crop"] == shapes["deep"]
+    # enc 62 -> pool 31 -> deep 27; the crop keeps enc's field, unit 0 shifted by (62 - 27) // 2 = 17
+    assert [(a.size, a.jump, a.start) for a in fields["crop"].axes] == [(3, 1, 1 + 17)] * 2
+    (field,) = effective_field(graph, shapes, "crop")
+    assert sum(1 for w in field.axes[0].weights if w > 0) == 3  # only enc's 3 taps

@@ -86,7 +86,8 @@ def effective_field(graph: LayerGraph, shapes: dict[str, Shape], layer: str) -> 
         windows = node.kind.window(node.attrs, ins, shapes[name])
         if windows is None:
             continue
-        for source, shape in zip(node.inputs, ins):
+        used = node.kind.field_inputs
+        for source, shape in zip(node.inputs[:used], ins[:used]):
             back = [_back(g, w, n) for g, w, n in zip(grad, windows, shape[2:])]
             if source in grads:
                 back = [[a + b for a, b in zip(old, new)] for old, new in zip(grads[source], back)]

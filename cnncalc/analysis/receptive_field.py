@@ -82,7 +82,7 @@ def receptive_fields(graph: LayerGraph, shapes: dict[str, Shape]) -> dict[str, R
             continue
         ins = [shapes[name] for name in node.inputs]
         windows = node.kind.window(node.attrs, ins, out)
-        sources = [fields[name] for name in node.inputs]
+        sources = [fields[name] for name in node.inputs[: node.kind.field_inputs]]
         if windows is None or any(s is None or len(s.axes) != len(windows) for s in sources):
             fields[node.name] = None
             continue

@@ -18,6 +18,8 @@ def infer_shapes(graph: LayerGraph) -> dict[str, Shape]:
             raise ShapeError(
                 f"layer `{node.name}` ({node.kind.name}): {error.message}",
                 span=node.span,
-                hint=error.hint or (f"its input: {described}" if described else None),
+                hint=error.hint or (
+                    f"its input{'s' if len(node.inputs) > 1 else ''}: {described}" if described else None
+                ),
             ) from None
     return shapes

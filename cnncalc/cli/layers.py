@@ -11,6 +11,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def layers(kind: Optional[str] = typer.Argument(None, help="Show one kind in full.")) -> None:
         """List the layer kinds with their attributes, or show one kind with its formulas."""
+        from rich.markup import escape
         from rich.table import Table
 
         from cnncalc.cli.common import console
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
                     for a in entry.attrs
                 )
                 name = entry.name + (f" ({', '.join(entry.aliases)})" if entry.aliases else "")
-                table.add_row(name, entry.family, attrs, entry.summary)
+                table.add_row(name, entry.family, escape(attrs), escape(entry.summary))
             out.print(table)
             return
         entry = lookup(kind)
@@ -38,14 +39,14 @@ def register(app: typer.Typer) -> None:
         for column in ("Attribute", "Type", "Default", "Meaning"):
             table.add_column(column)
         for a in entry.attrs:
-            table.add_row(a.name, a.type.label, _default(a.default), a.doc)
+            table.add_row(a.name, escape(a.type.label), escape(_default(a.default)), escape(a.doc))
         out.print(table)
         inputs = (f"{entry.min_inputs}" if entry.min_inputs == entry.max_inputs
                   else f"{entry.min_inputs}+" if entry.max_inputs is None
                   else f"{entry.min_inputs}-{entry.max_inputs}")
         out.print(f"inputs: {inputs}")
         for what, formula in entry.formulas.items():
-            out.print(f"{what}: {formula}")
+            out.print(f"{what}: {escape(formula)}")
 
 
 def _default(value: object) -> str:

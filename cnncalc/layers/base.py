@@ -300,6 +300,9 @@ class LayerKind:
     spatial_dims: ClassVar[int | None] = None
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    #: how many leading inputs the data (and so the receptive field) flows through; None: all.
+    #: center_crop's optional second input only supplies a target size.
+    field_inputs: ClassVar[int | None] = None
     #: formulas shown by `cnncalc layers KIND`
     formulas: ClassVar[dict[str, str]] = {}
 

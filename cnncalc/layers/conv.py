@@ -8,8 +8,20 @@ from typing import Any
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
-    Attr, Attrs, Bool, Choice, Int, LayerKind, Padding, Params, PerAxis, Shape, Window,
-    expect_rank, register, spatial,
+    Attr,
+    Attrs,
+    Bool,
+    Choice,
+    Int,
+    LayerKind,
+    Padding,
+    Params,
+    PerAxis,
+    Shape,
+    Window,
+    expect_rank,
+    register,
+    spatial,
 )
 from cnncalc.window import conv_output_size, resolve_padding, transposed_output_size
 

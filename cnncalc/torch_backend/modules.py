@@ -151,7 +151,8 @@ class ChannelMaxPool(nn.Module):
         self.pieces = pieces
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.unflatten(1, (x.shape[1] // self.pieces, self.pieces)).amax(dim=2)
+        grouped = x.reshape(x.shape[0], x.shape[1] // self.pieces, self.pieces, *x.shape[2:])
+        return grouped.amax(dim=2)
 
 
 def even_boxes(height: int, width: int, count: int) -> list[tuple[int, int, int, int]]:
@@ -204,7 +205,7 @@ class BedOfNails(nn.Module):
         self.scale = tuple(scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        sizes = [n * r for n, r in zip(x.shape[2:], self.scale)]
+        sizes = [n * r for n, r in zip(x.shape[2:], self.scale, strict=True)]
         out = x.new_zeros(*x.shape[:2], *sizes)
         index = (slice(None), slice(None), *(slice(None, None, r) for r in self.scale))
         out[index] = x
@@ -256,11 +257,12 @@ class MaxUnpool(nn.Module):
 
     def forward(self, x: torch.Tensor, indices: torch.Tensor | None = None) -> torch.Tensor:
         if indices is None:
-            source = torch.randn(*x.shape[:2], *self.out_spatial)
+            source = torch.randn(*x.shape[:2], *self.out_spatial, device=x.device, dtype=x.dtype)
             _, indices = self.pool(source, self.kernel, self.stride, self.padding,
                                    return_indices=True)
-        return self.unpool(x, indices, self.kernel, self.stride, self.padding,
-                           output_size=self.out_spatial)
+        out: torch.Tensor = self.unpool(x, indices, self.kernel, self.stride, self.padding,
+                                        output_size=self.out_spatial)
+        return out
 
 
 # -- convolutions torch.nn lacks ------------------------------------------------------------------
@@ -315,14 +317,16 @@ class DeformConv2d(nn.Module):
         self.offset = nn.Conv2d(channels_in, 2 * a.offset_groups * taps, self.kernel,
                                 self.stride, 0, self.dilation, bias=True)
         nn.init.zeros_(self.offset.weight)
-        nn.init.zeros_(self.offset.bias)
+        if self.offset.bias is not None:
+            nn.init.zeros_(self.offset.bias)
         self.conv = nn.Conv2d(channels_in, a.out, self.kernel, self.kernel, 0, 1, a.groups, a.bias)
 
-    def _base(self, axis: int, size: int) -> torch.Tensor:
+    def _base(self, axis: int, size: int, like: torch.Tensor) -> torch.Tensor:
         """Input coordinate of tap k at output position i along `axis`: [k, i]."""
-        taps = torch.arange(self.kernel[axis]).unsqueeze(1) * self.dilation[axis]
-        starts = torch.arange(size).unsqueeze(0) * self.stride[axis] - self.pads[axis][0]
-        return (taps + starts).float()
+        taps = torch.arange(self.kernel[axis], device=like.device).unsqueeze(1) * self.dilation[axis]
+        starts = torch.arange(size, device=like.device).unsqueeze(0) * self.stride[axis]
+        coords: torch.Tensor = (taps + starts - self.pads[axis][0]).to(like.dtype)
+        return coords
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
@@ -331,11 +335,12 @@ class DeformConv2d(nn.Module):
         offset = self.offset(F.pad(x, flat_pads(self.pads)))
         ho, wo = offset.shape[-2:]
         offset = offset.reshape(n, groups, kh, kw, 2, ho, wo)
-        py = self._base(0, ho)[:, None, :, None] + offset[:, :, :, :, 0]
-        px = self._base(1, wo)[None, :, None, :] + offset[:, :, :, :, 1]
+        py = self._base(0, ho, x)[:, None, :, None] + offset[:, :, :, :, 0]
+        px = self._base(1, wo, x)[None, :, None, :] + offset[:, :, :, :, 1]
         grid = torch.stack([(2 * px + 1) / w - 1, (2 * py + 1) / h - 1], dim=-1)
         # [N, G, kh, kw, Ho, Wo, 2] -> [N*G, Ho*kh, Wo*kw, 2]
         grid = grid.permute(0, 1, 4, 2, 5, 3, 6).reshape(n * groups, ho * kh, wo * kw, 2)
         sampled = F.grid_sample(x.reshape(n * groups, c // groups, h, w), grid,
                                 mode="bilinear", padding_mode="zeros", align_corners=False)
-        return self.conv(sampled.reshape(n, c, ho * kh, wo * kw))
+        out: torch.Tensor = self.conv(sampled.reshape(n, c, ho * kh, wo * kw))
+        return out

@@ -1,0 +1,239 @@
+"""Activations: elementwise nonlinearities and (log-)softmax.
+
+Counting rule (FLOPs, category "activation"): ACTIVATION_FLOPS[kind] per output element,
+counting each arithmetic operation, comparison and transcendental function (exp, erf, tanh)
+as 1. Activations have no MACs; prelu has parameters (1 or C slopes). Attribute names are
+torch's keyword arguments, so the torch module is `nn.<torch_name>(**attrs)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import Any, ClassVar
+
+from cnncalc.errors import ShapeError
+from cnncalc.layers.base import (
+    IDENTITY,
+    Attr,
+    Attrs,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    LayerKind,
+    Params,
+    Shape,
+    Window,
+    register,
+)
+
+#: FLOPs per output element, with how they are counted.
+ACTIVATION_FLOPS: dict[str, tuple[int, str]] = {
+    "relu": (1, "max(x, 0)"),
+    "relu6": (2, "max, min"),
+    "leaky_relu": (2, "compare, multiply"),
+    "prelu": (2, "compare, multiply"),
+    "elu": (4, "compare, exp, subtract 1, multiply by alpha"),
+    "gelu": (5, "x*0.5*(1+erf(x/sqrt 2)): multiply, erf, add, 2 multiplies"),
+    "gelu_tanh": (9, "x^3 (2), *c, +x, *sqrt(2/pi), tanh, +1, *x, *0.5"),
+    "silu": (5, "sigmoid (4) and a multiply"),
+    "sigmoid": (4, "negate, exp, add 1, divide"),
+    "tanh": (1, "tanh"),
+    "hardswish": (5, "add 3, clamp (2), multiply by x, divide by 6"),
+    "hardsigmoid": (4, "add 3, clamp (2), divide by 6"),
+    "softmax": (5, "max, subtract, exp, sum, divide"),
+    "log_softmax": (5, "max, subtract, exp, sum, subtract the log-sum"),
+}
+
+INPLACE = Attr("inplace", Bool(), False, "overwrite the input (saves one activation tensor)")
+
+
+def _formulas(*keys: str) -> dict[str, str]:
+    rules = "; ".join(f"{ACTIVATION_FLOPS[k][0]} per element ({ACTIVATION_FLOPS[k][1]})"
+                      for k in keys)
+    return {"output shape": "the input shape", "flops": f"activation: {rules}"}
+
+
+class Activation(LayerKind):
+    """Elementwise: output shape = input shape, identity window on every spatial axis."""
+
+    family = "activation"
+    torch_name: ClassVar[str] = ""
+
+    def per_element(self, a: Attrs) -> int:
+        return ACTIVATION_FLOPS[self.name][0]
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"activation": self.per_element(a) * prod(out)}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return getattr(nn, self.torch_name)(**dict(a))
+
+
+@register
+class ReLU(Activation):
+    name = "relu"
+    summary = "max(x, 0)"
+    attrs = (INPLACE,)
+    torch_name = "ReLU"
+    formulas = _formulas("relu")
+
+
+@register
+class ReLU6(Activation):
+    name = "relu6"
+    summary = "min(max(x, 0), 6) (MobileNet)"
+    attrs = (INPLACE,)
+    torch_name = "ReLU6"
+    formulas = _formulas("relu6")
+
+
+@register
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+    summary = "x if x > 0 else negative_slope * x"
+    attrs = (Attr("negative_slope", Float(), 0.01, "slope for x < 0"), INPLACE)
+    torch_name = "LeakyReLU"
+    formulas = _formulas("leaky_relu")
+
+
+@register
+class PReLU(Activation):
+    """Leaky ReLU with learned slopes: one shared, or one per channel."""
+
+    name = "prelu"
+    summary = "leaky relu with learned slope(s): 1 or one per channel"
+    attrs = (
+        Attr("num_parameters", Int(minimum=1), 1, "1 (shared) or the channel count"),
+        Attr("init", Float(), 0.25, "initial slope"),
+    )
+    torch_name = "PReLU"
+    formulas = {**_formulas("prelu"), "params": "num_parameters (1 or C)"}
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        channels = x[1] if len(x) > 1 else 1
+        if a.num_parameters not in (1, channels):
+            raise ShapeError(
+                f"prelu num_parameters must be 1 or the channel count {channels}, "
+                f"found {a.num_parameters}"
+            )
+        return x
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        return Params(a.num_parameters)
+
+
+@register
+class ELU(Activation):
+    name = "elu"
+    summary = "x if x > 0 else alpha * (exp(x) - 1)"
+    attrs = (Attr("alpha", Float(), 1.0, "saturation value for x -> -inf"), INPLACE)
+    torch_name = "ELU"
+    formulas = _formulas("elu")
+
+
+@register
+class GELU(Activation):
+    name = "gelu"
+    summary = "x * Phi(x) (exact, or the tanh approximation)"
+    attrs = (Attr("approximate", Choice("none", "tanh"), "none", "exact erf or tanh form"),)
+    torch_name = "GELU"
+    formulas = _formulas("gelu", "gelu_tanh")
+
+    def per_element(self, a: Attrs) -> int:
+        return ACTIVATION_FLOPS["gelu_tanh" if a.approximate == "tanh" else "gelu"][0]
+
+
+@register
+class SiLU(Activation):
+    name = "silu"
+    aliases = ("swish",)
+    summary = "x * sigmoid(x) (swish)"
+    attrs = (INPLACE,)
+    torch_name = "SiLU"
+    formulas = _formulas("silu")
+
+
+@register
+class Sigmoid(Activation):
+    name = "sigmoid"
+    summary = "1 / (1 + exp(-x))"
+    torch_name = "Sigmoid"
+    formulas = _formulas("sigmoid")
+
+
+@register
+class Tanh(Activation):
+    name = "tanh"
+    summary = "hyperbolic tangent"
+    torch_name = "Tanh"
+    formulas = _formulas("tanh")
+
+
+@register
+class Hardswish(Activation):
+    name = "hardswish"
+    aliases = ("hard_swish",)
+    summary = "x * relu6(x + 3) / 6 (MobileNetV3)"
+    attrs = (INPLACE,)
+    torch_name = "Hardswish"
+    formulas = _formulas("hardswish")
+
+
+@register
+class Hardsigmoid(Activation):
+    name = "hardsigmoid"
+    aliases = ("hard_sigmoid",)
+    summary = "relu6(x + 3) / 6"
+    attrs = (INPLACE,)
+    torch_name = "Hardsigmoid"
+    formulas = _formulas("hardsigmoid")
+
+
+class SoftmaxBase(Activation):
+    """Normalized exponentials along one axis (any rank; negative axes count from the end)."""
+
+    attrs = (Attr("dim", Int(minimum=None), 1, "the axis normalized (1: channels)"),)
+
+    def axis(self, a: Attrs, x: Shape) -> int:
+        if not -len(x) <= a.dim < len(x):
+            raise ShapeError(
+                f"{self.name} dim {a.dim} is out of range for shape {list(x)} "
+                f"(expected {-len(x)} to {len(x) - 1})"
+            )
+        return int(a.dim) % len(x)
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        self.axis(a, ins[0])
+        return ins[0]
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...] | None:
+        """Identity, except that a softmax along a spatial axis of length n sees all of it:
+        (2n-1, 1, pad n-1) covers the whole axis from every output position."""
+        if len(out) <= 2:
+            return None
+        axis = self.axis(a, out)
+        return tuple(
+            Window(2 * n - 1, 1, 1, n - 1) if index == axis else IDENTITY
+            for index, n in enumerate(out[2:], start=2)
+        )
+
+
+@register
+class Softmax(SoftmaxBase):
+    name = "softmax"
+    summary = "exp(x) / sum(exp(x)) along `dim`"
+    torch_name = "Softmax"
+    formulas = _formulas("softmax")
+
+
+@register
+class LogSoftmax(SoftmaxBase):
+    name = "log_softmax"
+    summary = "log of softmax along `dim`"
+    torch_name = "LogSoftmax"
+    formulas = _formulas("log_softmax")

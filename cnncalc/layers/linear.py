@@ -1,0 +1,380 @@
+"""Linear layers and shape plumbing: linear, flatten, reshape, permute, pad, center crop,
+dropout and identity.
+
+Counting rules: linear is the only kind here with MACs (in*out per position of the leading
+axes, bias excluded; FLOPs "linear" 2*MACs and "bias" one add per output element). Everything
+else moves or drops data and costs 0 FLOPs at inference (dropout is the identity then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import Any
+
+from cnncalc.errors import ShapeError, SpecError
+from cnncalc.layers.base import (
+    Attr,
+    Attrs,
+    Bool,
+    Choice,
+    Evaluate,
+    Float,
+    Int,
+    Ints,
+    LayerKind,
+    Padding,
+    Params,
+    PerAxis,
+    Shape,
+    Window,
+    register,
+    spatial,
+)
+from cnncalc.layers.upsample import per_axis
+
+
+@register
+class Linear(LayerKind):
+    """Fully connected over the last axis of an input of any rank."""
+
+    name = "linear"
+    aliases = ("dense", "fc")
+    family = "linear"
+    summary = "fully connected layer over the last axis (any rank)"
+    attrs = (
+        Attr("out", Int(minimum=1), doc="output features"),
+        Attr("bias", Bool(), True, "add a learned bias per output feature"),
+    )
+    formulas = {
+        "output shape": "[*leading, out]",
+        "params": "in*out + (out if bias)",
+        "macs": "in * out * prod(leading axes, batch included)",
+        "flops": "linear: 2*macs; bias: prod(output shape)",
+    }
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 2:
+            raise ShapeError(f"linear needs [N, ..., features], found shape {list(x)}")
+        return (*x[:-1], a.out)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        return Params(ins[0][-1] * a.out + (a.out if a.bias else 0))
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        return prod(ins[0]) * int(a.out)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"linear": 2 * self.macs(a, ins, out), "bias": prod(out) if a.bias else 0}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
+        return None
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return nn.Linear(ins[0][-1], a.out, a.bias)
+
+
+def resolve_axis(kind: LayerKind, what: str, axis: int, shape: Shape) -> int:
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(
+            f"{kind.name} {what} {axis} is out of range for shape {list(shape)} "
+            f"(expected {-len(shape)} to {len(shape) - 1})"
+        )
+    return axis % len(shape)
+
+
+class Plumbing(LayerKind):
+    """Pure data movement: 0 FLOPs, no parameters."""
+
+    family = "reshape"
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {}
+
+
+@register
+class Flatten(Plumbing):
+    name = "flatten"
+    summary = "merge axes start_dim..end_dim into one (the batch axis stays)"
+    attrs = (
+        Attr("start_dim", Int(minimum=None), 1, "first axis merged (batch is 0)"),
+        Attr("end_dim", Int(minimum=None), -1, "last axis merged"),
+    )
+    formulas = {
+        "output shape": "[*x[:start], prod(x[start:end+1]), *x[end+1:]]",
+        "flops": "0 (data movement)",
+    }
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        start = resolve_axis(self, "start_dim", a.start_dim, x)
+        end = resolve_axis(self, "end_dim", a.end_dim, x)
+        if start == 0:
+            raise ShapeError("flatten must keep the batch axis: start_dim resolves to 0")
+        if start > end:
+            raise ShapeError(f"flatten start_dim {start} is after end_dim {end} in {list(x)}")
+        return (*x[:start], prod(x[start:end + 1]), *x[end + 1:])
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
+        return None
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return nn.Flatten(a.start_dim, a.end_dim)
+
+
+@register
+class Reshape(Plumbing):
+    name = "reshape"
+    aliases = ("view",)
+    summary = "reshape each sample to `shape` (one -1 is inferred)"
+    attrs = (Attr("shape", Ints(minimum=-1), doc="per-sample target shape, one -1 allowed"),)
+    formulas = {
+        "output shape": "[N, *shape], -1 = elements per sample / prod(other sizes)",
+        "flops": "0 (data movement)",
+    }
+
+    def check(self, a: Attrs) -> None:
+        if 0 in a.shape or a.shape.count(-1) > 1:
+            raise SpecError(
+                f"reshape sizes must be positive, with at most one -1, found {list(a.shape)}"
+            )
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        elements = prod(x[1:])
+        known = prod(n for n in a.shape if n != -1)
+        what = f"reshape cannot turn {list(x[1:])} ({elements} elements per sample) into"
+        if -1 not in a.shape:
+            if known != elements:
+                raise ShapeError(f"{what} {list(a.shape)} ({known} elements)")
+            return (x[0], *a.shape)
+        if elements % known:
+            raise ShapeError(f"{what} {list(a.shape)} ({elements} is not a multiple of {known})")
+        return (x[0], *(elements // known if n == -1 else n for n in a.shape))
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
+        return None
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Reshape as Module
+
+        return Module(a.shape)
+
+
+@register
+class Permute(Plumbing):
+    name = "permute"
+    summary = "reorder the axes; the batch axis stays first"
+    attrs = (Attr("dims", Ints(minimum=0), doc="new order of the axes, batch (0) first"),)
+    formulas = {"output shape": "[x[dims[0]], x[dims[1]], ...]", "flops": "0 (data movement)"}
+
+    def check(self, a: Attrs) -> None:
+        if sorted(a.dims) != list(range(len(a.dims))):
+            raise SpecError(
+                f"permute dims must be a permutation of 0..{len(a.dims) - 1}, found {list(a.dims)}"
+            )
+        if a.dims[0] != 0:
+            raise SpecError(f"permute must keep the batch axis first: dims[0] is {a.dims[0]}")
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(a.dims) != len(x):
+            raise ShapeError(
+                f"permute dims {list(a.dims)} name {len(a.dims)} axes, the input {list(x)} "
+                f"has {len(x)}"
+            )
+        return tuple(x[d] for d in a.dims)
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
+        return None
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Permute as Module
+
+        return Module(a.dims)
+
+
+class SpatialPadding(Padding):
+    """Padding for a kind of any rank: one entry per spatial axis (any number of them)."""
+
+    label = "int | [int, ...] | [[begin, end], ...]"
+
+    def convert(self, value: Any, evaluate: Evaluate, ndim: int | None) -> Any:
+        if value in ("same", "valid"):
+            raise SpecError(f"expected explicit sizes, found `{value}`")
+        if not isinstance(value, list):
+            return super().convert(value, evaluate, ndim)
+        pairs = tuple(self._pair(v, evaluate) for v in value)
+        if not pairs or min(min(pair) for pair in pairs) < 0:
+            raise SpecError(f"expected one or more non-negative paddings, found {value}")
+        return pairs
+
+
+PAD_MODES = Choice(
+    "constant", "reflect", "replicate", "circular",
+    aliases={"zeros": "constant", "zero": "constant", "copy": "replicate", "wrap": "circular"},
+)
+
+
+@register
+class Pad(Plumbing):
+    name = "pad"
+    summary = "pad the spatial axes (asymmetric allowed): constant, reflect, replicate, circular"
+    attrs = (
+        Attr("padding", SpatialPadding(), doc="p, [p per axis] or [[begin, end] per axis]"),
+        Attr("mode", PAD_MODES, "constant", "border mode (zero/reflect/copy/wrap)"),
+        Attr("value", Float(), 0.0, "fill value of constant mode"),
+    )
+    formulas = {"output size": "n + pad_begin + pad_end", "flops": "0 (data movement)"}
+
+    def check(self, a: Attrs) -> None:
+        if a.value != 0 and a.mode != "constant":
+            raise SpecError(f"`value` needs mode constant, not {a.mode}")
+
+    def pairs(self, x: Shape, a: Attrs) -> tuple[tuple[int, int], ...]:
+        if len(x) < 3:
+            raise ShapeError(f"pad needs [N, C, *spatial], found shape {list(x)}")
+        return per_axis(self, "padding", a.padding, x)
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        pairs = self.pairs(x, a)
+        if a.mode != "constant" and len(x) > 5:
+            raise ShapeError(f"{a.mode} padding supports 1 to 3 spatial axes, found {list(x)}")
+        for n, pair in zip(spatial(x), pairs, strict=True):
+            if a.mode == "reflect" and max(pair) >= n:
+                raise ShapeError(f"reflect padding {max(pair)} must be smaller than input {n}")
+            if a.mode == "circular" and max(pair) > n:
+                raise ShapeError(f"circular padding {max(pair)} must be at most input {n}")
+        return (x[0], x[1], *(n + b + e for n, (b, e) in zip(spatial(x), pairs, strict=True)))
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(Window(1, 1, 1, begin) for begin, _ in self.pairs(ins[0], a))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Pad as Module
+
+        return Module(self.pairs(ins[0], a), a.mode, a.value)
+
+
+@register
+class CenterCrop(Plumbing):
+    """Keep the centred `size` window of each spatial axis, starting at (n - size) // 2; with
+    a second input and no `size`, crop to that input's spatial size (U-Net skip connections)."""
+
+    name = "center_crop"
+    summary = "crop the spatial axes to `size` (or to a second input's size), centred"
+    max_inputs = 2
+    field_inputs = 1
+    attrs = (Attr("size", PerAxis(optional=True), None, "target size (default: 2nd input's)"),)
+    formulas = {
+        "output size": "size, first kept index (n - size) // 2",
+        "flops": "0 (data movement)",
+    }
+
+    def target(self, a: Attrs, ins: Sequence[Shape]) -> tuple[int, ...]:
+        x = ins[0]
+        if len(x) < 3:
+            raise ShapeError(f"center_crop needs [N, C, *spatial], found shape {list(x)}")
+        if a.size is not None:
+            return per_axis(self, "size", a.size, x)
+        if len(ins) < 2:
+            raise SpecError("center_crop needs `size` or a second input to take the size from")
+        if len(ins[1]) != len(x):
+            raise ShapeError(f"center_crop cannot crop {list(x)} to the size of {list(ins[1])}")
+        return tuple(ins[1][2:])
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        target = self.target(a, ins)
+        for axis, (n, t) in enumerate(zip(spatial(x), target, strict=True)):
+            if t > n:
+                raise ShapeError(
+                    f"center_crop size {t} > input {n} on spatial axis {axis} of {list(x)}"
+                )
+        return (x[0], x[1], *target)
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(Window(1, 1, 1, -((n - t) // 2)) for n, t in zip(spatial(ins[0]), out[2:], strict=True))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import CenterCrop as Module
+
+        return Module(tuple(out[2:]) if a.size is not None else None)
+
+
+class DropoutKind(Plumbing):
+    """Zeroes elements (or whole channels) with probability p while training; the identity at
+    inference, so 0 FLOPs."""
+
+    family = "dropout"
+    attrs = (
+        Attr("p", Float(), 0.5, "probability of zeroing"),
+        Attr("inplace", Bool(), False, "overwrite the input"),
+    )
+    formulas = {"output shape": "the input shape", "flops": "0 (identity at inference)"}
+    ranks: tuple[int, ...] = ()
+    torch_name = "Dropout"
+
+    def check(self, a: Attrs) -> None:
+        if not 0.0 <= a.p <= 1.0:
+            raise SpecError(f"dropout probability must be between 0 and 1, found {a.p}")
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if self.ranks and len(x) not in self.ranks:
+            ranks = " or ".join(f"{r}-d" for r in self.ranks)
+            raise ShapeError(f"{self.name} expects a {ranks} input, found shape {list(x)}")
+        return x
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return getattr(nn, self.torch_name)(a.p, a.inplace)
+
+
+@register
+class Dropout(DropoutKind):
+    name = "dropout"
+    summary = "zero elements with probability p (training only)"
+
+
+@register
+class Dropout1d(DropoutKind):
+    name = "dropout1d"
+    summary = "zero whole channels of [N, C, L] with probability p"
+    ranks = (3,)
+    torch_name = "Dropout1d"
+
+
+@register
+class Dropout2d(DropoutKind):
+    name = "dropout2d"
+    summary = "zero whole channels of [N, C, H, W] with probability p"
+    ranks = (4,)
+    torch_name = "Dropout2d"
+
+
+@register
+class Dropout3d(DropoutKind):
+    name = "dropout3d"
+    summary = "zero whole channels of [N, C, D, H, W] with probability p"
+    ranks = (5,)
+    torch_name = "Dropout3d"
+
+
+@register
+class Identity(Plumbing):
+    name = "identity"
+    summary = "passes its input through"
+    formulas = {"output shape": "the input shape", "flops": "0"}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return nn.Identity()

@@ -1,0 +1,292 @@
+"""Normalization: batch, layer, group, instance and local response (AlexNet).
+
+Counting rules (FLOPs, category "norm", per element of the output; inference):
+- batchnorm, and instancenorm with running stats: 2 (scale and shift folded from the running
+  statistics and the affine parameters);
+- layernorm, groupnorm and instancenorm on the sample's own statistics: 5 (1 add for the mean,
+  2 for the variance, subtract and multiply by the reciprocal std) plus 2 for an affine
+  scale and shift (1 without a bias);
+- lrn: size + 4 (square, size-1 adds for the window sum, scale by alpha/size, add k, power,
+  divide).
+Parameters: 2C (or 2 * prod(normalized shape)) with an affine transform; buffers: the running
+mean and variance (2C) when tracked; the integer `num_batches_tracked` is not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import Any
+
+from cnncalc.errors import ShapeError, SpecError
+from cnncalc.layers.base import (
+    Attr,
+    Attrs,
+    Bool,
+    Float,
+    Int,
+    Ints,
+    LayerKind,
+    Params,
+    Shape,
+    register,
+)
+
+FOLDED_FLOPS = 2
+STATS_FLOPS = 5
+
+
+def stats_flops(elements: int, affine: bool, bias: bool = True) -> int:
+    """FLOPs of normalizing on the sample's own statistics, then the optional affine."""
+    return elements * (STATS_FLOPS + (1 + int(bias) if affine else 0))
+
+
+def _eps() -> Attr:
+    return Attr("eps", Float(), 1e-5, "added to the variance")
+
+
+def _momentum() -> Attr:
+    return Attr("momentum", Float(), 0.1, "running statistics update factor")
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise SpecError(f"{name} must be between {low} and {high}, found {value}")
+
+
+class BatchNormNd(LayerKind):
+    """Per-channel normalization with batch statistics (training) or running ones (inference)."""
+
+    family = "norm"
+    attrs = (
+        _eps(), _momentum(),
+        Attr("affine", Bool(), True, "learn a per-channel scale and shift"),
+        Attr("track_running_stats", Bool(), True, "keep running mean and variance buffers"),
+    )
+    formulas = {
+        "params": "2*C if affine",
+        "buffers": "2*C (running mean, running variance) if track_running_stats",
+        "flops": "norm: 2 per element (inference: folded scale + shift)",
+    }
+    ranks: tuple[int, ...] = (4,)
+    prefix = "BatchNorm"
+
+    def check(self, a: Attrs) -> None:
+        check_range("momentum", a.momentum, 0.0, 1.0)
+        if a.eps <= 0:
+            raise SpecError(f"eps must be positive, found {a.eps}")
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) not in self.ranks:
+            ranks = " or ".join(f"{r}-d" for r in self.ranks)
+            raise ShapeError(f"{self.name} expects a {ranks} input, found shape {list(x)}")
+        return x
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        channels = ins[0][1]
+        return Params(2 * channels if a.affine else 0, 2 * channels if a.track_running_stats else 0)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"norm": FOLDED_FLOPS * prod(out)}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        cls = getattr(nn, f"{self.prefix}{self.spatial_dims}d")
+        return cls(ins[0][1], a.eps, a.momentum, a.affine, a.track_running_stats)
+
+
+@register
+class BatchNorm1d(BatchNormNd):
+    name = "batchnorm1d"
+    summary = "batch normalization over [N, C] or [N, C, L]"
+    spatial_dims = 1
+    ranks = (2, 3)
+
+
+@register
+class BatchNorm2d(BatchNormNd):
+    name = "batchnorm2d"
+    aliases = ("batchnorm", "bn")
+    summary = "batch normalization over [N, C, H, W]"
+    spatial_dims = 2
+    ranks = (4,)
+
+
+@register
+class BatchNorm3d(BatchNormNd):
+    name = "batchnorm3d"
+    summary = "batch normalization over [N, C, D, H, W]"
+    spatial_dims = 3
+    ranks = (5,)
+
+
+class InstanceNormNd(BatchNormNd):
+    """Per-sample, per-channel normalization (no learned affine by default)."""
+
+    attrs = (
+        _eps(), _momentum(),
+        Attr("affine", Bool(), False, "learn a per-channel scale and shift"),
+        Attr("track_running_stats", Bool(), False, "keep (and at inference use) running stats"),
+    )
+    formulas = {
+        "params": "2*C if affine",
+        "buffers": "2*C if track_running_stats",
+        "flops": "norm: 2 per element with running stats, else 5 (+2 if affine) per element",
+    }
+    prefix = "InstanceNorm"
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        if a.track_running_stats:
+            return super().flops(a, ins, out)
+        return {"norm": stats_flops(prod(out), a.affine)}
+
+
+@register
+class InstanceNorm1d(InstanceNormNd):
+    name = "instancenorm1d"
+    summary = "instance normalization over [N, C, L]"
+    spatial_dims = 1
+    ranks = (3,)
+
+
+@register
+class InstanceNorm2d(InstanceNormNd):
+    name = "instancenorm2d"
+    aliases = ("instancenorm",)
+    summary = "instance normalization over [N, C, H, W] (style transfer)"
+    spatial_dims = 2
+    ranks = (4,)
+
+
+@register
+class InstanceNorm3d(InstanceNormNd):
+    name = "instancenorm3d"
+    summary = "instance normalization over [N, C, D, H, W]"
+    spatial_dims = 3
+    ranks = (5,)
+
+
+@register
+class LayerNorm(LayerKind):
+    """Normalization over the trailing axes of each sample: `dims` of them, or `shape`."""
+
+    name = "layernorm"
+    family = "norm"
+    summary = "layer normalization over the trailing `dims` axes (or `shape`)"
+    attrs = (
+        Attr("dims", Int(minimum=1, optional=True), None, "trailing axes normalized (default 1)"),
+        Attr("shape", Ints(optional=True, minimum=1), None, "the normalized trailing shape"),
+        _eps(),
+        Attr("elementwise_affine", Bool(), True, "learn a scale (and shift) per element"),
+        Attr("bias", Bool(), True, "learn the shift too (with elementwise_affine)"),
+    )
+    formulas = {
+        "params": "prod(normalized shape) * (2 if bias else 1) if elementwise_affine",
+        "flops": "norm: 5 per element (+2 affine, +1 without bias)",
+    }
+
+    def check(self, a: Attrs) -> None:
+        if a.dims is not None and a.shape is not None:
+            raise SpecError("layernorm takes `dims` or `shape`, not both")
+
+    def normalized(self, a: Attrs, x: Shape) -> Shape:
+        if a.shape is not None:
+            if len(a.shape) >= len(x) or tuple(x[-len(a.shape):]) != a.shape:
+                raise ShapeError(
+                    f"layernorm shape {list(a.shape)} does not match the trailing axes of the "
+                    f"input {list(x)}"
+                )
+            return tuple(a.shape)
+        dims = 1 if a.dims is None else a.dims
+        if dims >= len(x):
+            raise ShapeError(
+                f"layernorm over {dims} trailing axes needs more than {dims} axes "
+                f"(batch included), found shape {list(x)}"
+            )
+        return tuple(x[-dims:])
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        self.normalized(a, ins[0])
+        return ins[0]
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        if not a.elementwise_affine:
+            return Params()
+        return Params(prod(self.normalized(a, ins[0])) * (2 if a.bias else 1))
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"norm": stats_flops(prod(out), a.elementwise_affine, a.bias)}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        shape = self.normalized(a, ins[0])
+        return nn.LayerNorm(shape, a.eps, a.elementwise_affine, a.bias)
+
+
+@register
+class GroupNorm(LayerKind):
+    name = "groupnorm"
+    family = "norm"
+    summary = "group normalization: statistics per sample over groups of channels"
+    attrs = (
+        Attr("groups", Int(minimum=1), doc="channel groups sharing statistics"),
+        _eps(),
+        Attr("affine", Bool(), True, "learn a per-channel scale and shift"),
+    )
+    formulas = {"params": "2*C if affine", "flops": "norm: 5 per element (+2 if affine)"}
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 2:
+            raise ShapeError(f"groupnorm needs a channel axis, found shape {list(x)}")
+        if x[1] % a.groups:
+            raise ShapeError(
+                f"groups must divide channels, but {a.groups} does not divide {x[1]}"
+            )
+        return x
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        return Params(2 * ins[0][1] if a.affine else 0)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"norm": stats_flops(prod(out), a.affine)}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return nn.GroupNorm(a.groups, ins[0][1], a.eps, a.affine)
+
+
+@register
+class LocalResponseNorm(LayerKind):
+    """AlexNet's LRN: x / (k + alpha/size * sum of squares over `size` neighbouring
+    channels)^beta."""
+
+    name = "lrn"
+    aliases = ("local_response_norm",)
+    family = "norm"
+    summary = "local response normalization across channels (AlexNet)"
+    attrs = (
+        Attr("size", Int(minimum=1), 5, "neighbouring channels summed"),
+        Attr("alpha", Float(), 1e-4, "scale"),
+        Attr("beta", Float(), 0.75, "exponent"),
+        Attr("k", Float(), 1.0, "additive constant"),
+    )
+    formulas = {"flops": "norm: (size + 4) per element"}
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 3:
+            raise ShapeError(f"lrn needs [N, C, *spatial], found shape {list(x)}")
+        return x
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"norm": (a.size + 4) * prod(out)}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return nn.LocalResponseNorm(a.size, a.alpha, a.beta, a.k)

@@ -1,0 +1,452 @@
+"""Pooling: max, average and LP over sliding windows; adaptive and global; RoI; across channels.
+
+Counting rules (FLOPs, category "pool"; pooling has no MACs):
+- max pooling: k-1 comparisons per output element (k = prod(kernel));
+- average pooling: k per output element (k-1 adds and one divide);
+- LP pooling: 2k per output element (k powers, k-1 adds, one root);
+- adaptive pools: the same rules with each window's exact size;
+- global pools: the adaptive rules with one window covering every spatial position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from math import prod
+from typing import Any
+
+from cnncalc.errors import ShapeError, SpecError
+from cnncalc.layers.base import (
+    Attr,
+    Attrs,
+    Bool,
+    Float,
+    Int,
+    LayerKind,
+    PerAxis,
+    Shape,
+    Window,
+    expect_rank,
+    register,
+    spatial,
+)
+from cnncalc.window import adaptive_window, conv_output_size
+
+
+def strides(a: Attrs) -> tuple[int, ...]:
+    """The stride per axis: the kernel where `stride` is null (PyTorch's default)."""
+    return tuple(a.kernel if a.stride is None else a.stride)
+
+
+def check_half_kernel(kind: LayerKind, a: Attrs) -> None:
+    """PyTorch pools need padding <= kernel // 2 on every axis."""
+    for k, p in zip(a.kernel, a.padding, strict=True):
+        if p > k // 2:
+            raise SpecError(
+                f"{kind.name} padding {p} must be at most half the kernel {k} (at most {k // 2})"
+            )
+
+
+def _torch_cls(prefix: str, dims: int | None) -> Any:
+    import torch.nn as nn
+
+    return getattr(nn, f"{prefix}{dims}d")
+
+
+class PoolNd(LayerKind):
+    """Max or average pooling over a sliding window (`op` is "max" or "avg")."""
+
+    family = "pool"
+    op = "max"
+
+    def check(self, a: Attrs) -> None:
+        check_half_kernel(self, a)
+
+    def pads(self, a: Attrs) -> tuple[tuple[int, int], ...]:
+        return tuple((p, p) for p in a.padding)
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        expect_rank(self, x, 2 + (self.spatial_dims or 0))
+        dilation = a.get("dilation", (1,) * len(a.kernel))
+        sizes = (
+            conv_output_size(n, k, s, p, d, a.ceil_mode)
+            for n, k, s, p, d in zip(spatial(x), a.kernel, strides(a), self.pads(a), dilation, strict=True)
+        )
+        return (x[0], x[1], *sizes)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        k = prod(a.kernel)
+        per_output = k - 1 if self.op == "max" else k
+        return {"pool": per_output * prod(out)}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        dilation = a.get("dilation", (1,) * len(a.kernel))
+        return tuple(
+            Window(k, s, d, p)
+            for k, s, d, p in zip(a.kernel, strides(a), dilation, a.padding, strict=True)
+        )
+
+
+class MaxPoolNd(PoolNd):
+    op = "max"
+    attrs = (
+        Attr("kernel", PerAxis(), doc="window size per spatial axis"),
+        Attr("stride", PerAxis(optional=True), None, "step between windows (null: the kernel)"),
+        Attr("padding", PerAxis(minimum=0), 0, "implicit -inf padding on both sides"),
+        Attr("dilation", PerAxis(), 1, "spacing between window taps"),
+        Attr("ceil_mode", Bool(), False, "round the output size up"),
+    )
+    formulas = {
+        "output size": "floor_or_ceil((n + 2*padding - dilation*(kernel-1) - 1) / stride) + 1",
+        "flops": "pool: (prod(kernel) - 1) comparisons per output element",
+    }
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        cls = _torch_cls("MaxPool", self.spatial_dims)
+        return cls(a.kernel, strides(a), a.padding, a.dilation, ceil_mode=a.ceil_mode)
+
+
+class AvgPoolNd(PoolNd):
+    op = "avg"
+    attrs = (
+        Attr("kernel", PerAxis(), doc="window size per spatial axis"),
+        Attr("stride", PerAxis(optional=True), None, "step between windows (null: the kernel)"),
+        Attr("padding", PerAxis(minimum=0), 0, "implicit zero padding on both sides"),
+        Attr("ceil_mode", Bool(), False, "round the output size up"),
+        Attr("count_include_pad", Bool(), True, "divide by the full window, padding included"),
+    )
+    formulas = {
+        "output size": "floor_or_ceil((n + 2*padding - kernel) / stride) + 1",
+        "flops": "pool: prod(kernel) per output element (k-1 adds + 1 divide)",
+    }
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        cls = _torch_cls("AvgPool", self.spatial_dims)
+        return cls(a.kernel, strides(a), a.padding, a.ceil_mode, a.count_include_pad)
+
+
+@register
+class MaxPool1d(MaxPoolNd):
+    name = "maxpool1d"
+    summary = "1-D max pooling over [N, C, L]"
+    spatial_dims = 1
+
+
+@register
+class MaxPool2d(MaxPoolNd):
+    name = "maxpool2d"
+    aliases = ("maxpool",)
+    summary = "2-D max pooling over [N, C, H, W]"
+    spatial_dims = 2
+
+
+@register
+class MaxPool3d(MaxPoolNd):
+    name = "maxpool3d"
+    summary = "3-D max pooling over [N, C, D, H, W]"
+    spatial_dims = 3
+
+
+@register
+class AvgPool1d(AvgPoolNd):
+    name = "avgpool1d"
+    summary = "1-D average pooling over [N, C, L]"
+    spatial_dims = 1
+
+
+@register
+class AvgPool2d(AvgPoolNd):
+    name = "avgpool2d"
+    aliases = ("avgpool",)
+    summary = "2-D average pooling over [N, C, H, W]"
+    spatial_dims = 2
+
+
+@register
+class AvgPool3d(AvgPoolNd):
+    name = "avgpool3d"
+    summary = "3-D average pooling over [N, C, D, H, W]"
+    spatial_dims = 3
+
+
+class LPPoolNd(PoolNd):
+    """Power-average pooling: (sum x^p)^(1/p) over each window, no padding."""
+
+    op = "lp"
+    attrs = (
+        Attr("norm_type", Float(), 2.0, "the power p"),
+        Attr("kernel", PerAxis(), doc="window size per spatial axis"),
+        Attr("stride", PerAxis(optional=True), None, "step between windows (null: the kernel)"),
+        Attr("ceil_mode", Bool(), False, "round the output size up"),
+    )
+    formulas = {
+        "output size": "floor_or_ceil((n - kernel) / stride) + 1",
+        "flops": "pool: 2*prod(kernel) per output element (k powers, k-1 adds, 1 root)",
+    }
+
+    def check(self, a: Attrs) -> None:
+        if a.norm_type <= 0:
+            raise SpecError(f"norm_type must be positive, found {a.norm_type}")
+
+    def pads(self, a: Attrs) -> tuple[tuple[int, int], ...]:
+        return tuple((0, 0) for _ in a.kernel)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"pool": 2 * prod(a.kernel) * prod(out)}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(Window(k, s) for k, s in zip(a.kernel, strides(a), strict=True))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        cls = _torch_cls("LPPool", self.spatial_dims)
+        kernel: Any = a.kernel
+        stride: Any = strides(a)
+        if self.spatial_dims == 1:  # LPPool1d multiplies by the kernel size: it needs an int
+            kernel, stride = kernel[0], stride[0]
+        return cls(a.norm_type, kernel, stride, a.ceil_mode)
+
+
+@register
+class LPPool1d(LPPoolNd):
+    name = "lppool1d"
+    summary = "1-D power-average pooling"
+    spatial_dims = 1
+
+
+@register
+class LPPool2d(LPPoolNd):
+    name = "lppool2d"
+    summary = "2-D power-average pooling"
+    spatial_dims = 2
+
+
+@register
+class LPPool3d(LPPoolNd):
+    name = "lppool3d"
+    summary = "3-D power-average pooling"
+    spatial_dims = 3
+
+
+def window_lengths(size: int, out: int) -> list[int]:
+    """The length of every adaptive window along one axis."""
+    lengths = []
+    for index in range(out):
+        start, end = adaptive_window(size, out, index)
+        lengths.append(end - start)
+    return lengths
+
+
+def adaptive_axis_window(size: int, out: int) -> Window:
+    """Exact window when `out` divides `size`, else (largest window, stride size/out)."""
+    if size % out == 0:
+        return Window(size // out, size // out)
+    return Window(max(window_lengths(size, out)), Fraction(size, out))
+
+
+class AdaptivePoolNd(LayerKind):
+    """Pooling to a fixed output size; window i spans [floor(i*n/out), ceil((i+1)*n/out))."""
+
+    family = "pool"
+    op = "avg"
+    attrs = (Attr("output_size", PerAxis(), doc="output size per spatial axis"),)
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        expect_rank(self, x, 2 + (self.spatial_dims or 0))
+        return (x[0], x[1], *a.output_size)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        # sum over windows of prod(lengths) = prod over axes of sum(lengths)
+        reads = prod(sum(window_lengths(n, o)) for n, o in zip(spatial(ins[0]), out[2:], strict=True))
+        per_plane = reads - prod(out[2:]) if self.op == "max" else reads
+        return {"pool": out[0] * out[1] * per_plane}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(adaptive_axis_window(n, o) for n, o in zip(spatial(ins[0]), out[2:], strict=True))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        prefix = "AdaptiveMaxPool" if self.op == "max" else "AdaptiveAvgPool"
+        return _torch_cls(prefix, self.spatial_dims)(a.output_size)
+
+
+_AVG = {
+    "output size": "output_size",
+    "window": "[floor(i*n/out), ceil((i+1)*n/out)) along each axis",
+    "flops": "pool: window size per output element (adds + divide)",
+}
+_MAX = {**_AVG, "flops": "pool: window size - 1 comparisons per output element"}
+
+
+@register
+class AdaptiveAvgPool1d(AdaptivePoolNd):
+    name = "adaptive_avgpool1d"
+    summary = "1-D adaptive average pooling to a fixed output size"
+    spatial_dims = 1
+    formulas = _AVG
+
+
+@register
+class AdaptiveAvgPool2d(AdaptivePoolNd):
+    name = "adaptive_avgpool2d"
+    aliases = ("adaptive_avgpool",)
+    summary = "2-D adaptive average pooling to a fixed output size"
+    spatial_dims = 2
+    formulas = _AVG
+
+
+@register
+class AdaptiveAvgPool3d(AdaptivePoolNd):
+    name = "adaptive_avgpool3d"
+    summary = "3-D adaptive average pooling to a fixed output size"
+    spatial_dims = 3
+    formulas = _AVG
+
+
+@register
+class AdaptiveMaxPool1d(AdaptivePoolNd):
+    name = "adaptive_maxpool1d"
+    summary = "1-D adaptive max pooling to a fixed output size"
+    spatial_dims = 1
+    op = "max"
+    formulas = _MAX
+
+
+@register
+class AdaptiveMaxPool2d(AdaptivePoolNd):
+    name = "adaptive_maxpool2d"
+    aliases = ("adaptive_maxpool",)
+    summary = "2-D adaptive max pooling to a fixed output size"
+    spatial_dims = 2
+    op = "max"
+    formulas = _MAX
+
+
+@register
+class AdaptiveMaxPool3d(AdaptivePoolNd):
+    name = "adaptive_maxpool3d"
+    summary = "3-D adaptive max pooling to a fixed output size"
+    spatial_dims = 3
+    op = "max"
+    formulas = _MAX
+
+
+class GlobalPool(LayerKind):
+    """Pooling over every spatial position, keeping the spatial axes as 1s: [N, C, 1, 1]."""
+
+    family = "pool"
+    op = "avg"
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 3:
+            raise ShapeError(
+                f"{self.name} needs spatial axes [N, C, ...], found shape {list(x)}"
+            )
+        return (x[0], x[1], *(1 for _ in spatial(x)))
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        k = prod(spatial(ins[0]))
+        return {"pool": out[0] * out[1] * (k - 1 if self.op == "max" else k)}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(Window(n, n) for n in spatial(ins[0]))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import GlobalPool as Module
+
+        return Module(self.op)
+
+
+@register
+class GlobalAvgPool(GlobalPool):
+    name = "global_avgpool"
+    summary = "average over all spatial positions, keeping [N, C, 1, ...]"
+    op = "avg"
+    formulas = {"output size": "1 per spatial axis", "flops": "pool: N*C*prod(spatial)"}
+
+
+@register
+class GlobalMaxPool(GlobalPool):
+    name = "global_maxpool"
+    summary = "maximum over all spatial positions, keeping [N, C, 1, ...]"
+    op = "max"
+    formulas = {"output size": "1 per spatial axis", "flops": "pool: N*C*(prod(spatial) - 1)"}
+
+
+@register
+class RoIPool(LayerKind):
+    """Fast R-CNN RoI max pooling: each of R boxes per image is max-pooled to a TxT grid.
+
+    The boxes are data: the analytic FLOPs assume each box covers the whole feature map
+    (an upper bound). The torch module uses R fixed boxes spread evenly over the map.
+    """
+
+    name = "roi_pool"
+    family = "pool"
+    summary = "RoI max pooling of R boxes per image to a fixed TxT grid (Fast R-CNN)"
+    spatial_dims = 2
+    attrs = (
+        Attr("output_size", Int(minimum=1), doc="T: the output grid is T x T"),
+        Attr("rois", Int(minimum=1), 1, "R: regions of interest per image"),
+        Attr("spatial_scale", Float(), 1.0, "feature-map size / image size"),
+    )
+    formulas = {
+        "output shape": "[N*R, C, T, T]",
+        "flops": "pool: (ceil(H/T)*ceil(W/T) - 1) per output element (box = whole map, bound)",
+    }
+
+    def check(self, a: Attrs) -> None:
+        if a.spatial_scale <= 0:
+            raise SpecError(f"spatial_scale must be positive, found {a.spatial_scale}")
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        expect_rank(self, x, 4)
+        return (x[0] * a.rois, x[1], a.output_size, a.output_size)
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        t = a.output_size
+        k = prod(-(-n // t) for n in spatial(ins[0]))
+        return {"pool": (k - 1) * prod(out)}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
+        return None
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import RoIPool as Module
+
+        return Module(a.output_size, a.rois, a.spatial_scale)
+
+
+@register
+class ChannelMaxPool(LayerKind):
+    """Maxout: the maximum over each run of `pieces` consecutive channels."""
+
+    name = "channel_maxpool"
+    aliases = ("maxout",)
+    family = "pool"
+    summary = "max pooling across channels (maxout): C -> C/pieces"
+    attrs = (Attr("pieces", Int(minimum=1), doc="k: channels pooled into one"),)
+    formulas = {
+        "output shape": "[N, C/k, *spatial]",
+        "flops": "pool: (k - 1) comparisons per output element",
+    }
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 2:
+            raise ShapeError(f"{self.name} needs a channel axis, found shape {list(x)}")
+        if x[1] % a.pieces:
+            raise ShapeError(
+                f"pieces must divide channels, but {a.pieces} does not divide {x[1]}"
+            )
+        return (x[0], x[1] // a.pieces, *spatial(x))
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"pool": (a.pieces - 1) * prod(out)}
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import ChannelMaxPool as Module
+
+        return Module(a.pieces)

@@ -1,0 +1,199 @@
+"""Pooling kinds against torch (shape, params, buffers, MACs via fvcore) and their own rules."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import prod
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnncalc.errors import ShapeError, SpecError
+from cnncalc.layers import lookup
+from cnncalc.layers.base import FLOP_CATEGORIES, Window
+from cnncalc.window import adaptive_window
+from tests.conftest import needs_fvcore, needs_torch
+from tests.oracle import assert_layer_matches_torch
+
+CASES = [
+    ("maxpool1d", {"kernel": 3, "stride": 2}, [(2, 4, 11)]),
+    ("maxpool1d", {"kernel": 2, "ceil_mode": True}, [(2, 4, 7)]),
+    ("maxpool1d", {"kernel": 3, "padding": 1, "dilation": 2}, [(1, 2, 10)]),
+    ("maxpool2d", {"kernel": 2}, [(2, 3, 8, 8)]),
+    ("maxpool2d", {"kernel": 3, "stride": 2, "padding": 1}, [(1, 4, 15, 15)]),
+    ("maxpool2d", {"kernel": 3, "stride": 2, "ceil_mode": True}, [(1, 2, 8, 8)]),
+    ("maxpool2d", {"kernel": 3, "stride": 3, "padding": 1, "ceil_mode": True}, [(1, 1, 5, 5)]),
+    ("maxpool2d", {"kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "dilation": [2, 1]},
+     [(1, 2, 9, 7)]),
+    ("maxpool3d", {"kernel": 2}, [(1, 2, 4, 6, 6)]),
+    ("maxpool3d", {"kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1]}, [(1, 2, 3, 7, 7)]),
+    ("avgpool1d", {"kernel": 4, "stride": 2, "padding": 2, "count_include_pad": False}, [(2, 3, 9)]),
+    ("avgpool2d", {"kernel": 2}, [(2, 3, 6, 6)]),
+    ("avgpool2d", {"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True}, [(1, 2, 8, 8)]),
+    ("avgpool2d", {"kernel": [2, 4], "stride": [1, 2], "count_include_pad": False, "padding": [1, 2]},
+     [(1, 2, 5, 9)]),
+    ("avgpool3d", {"kernel": [2, 2, 2], "stride": 1}, [(1, 2, 3, 4, 5)]),
+    ("lppool1d", {"norm_type": 2, "kernel": 3}, [(2, 3, 10)]),
+    ("lppool2d", {"norm_type": 3, "kernel": 2, "stride": 1}, [(1, 2, 5, 5)]),
+    ("lppool2d", {"norm_type": 2, "kernel": [3, 2], "ceil_mode": True}, [(1, 2, 7, 7)]),
+    ("lppool3d", {"norm_type": 1, "kernel": 2}, [(1, 2, 4, 4, 4)]),
+    ("adaptive_avgpool1d", {"output_size": 4}, [(2, 3, 10)]),
+    ("adaptive_avgpool2d", {"output_size": 1}, [(2, 8, 7, 7)]),
+    ("adaptive_avgpool2d", {"output_size": [3, 7]}, [(1, 2, 5, 14)]),
+    ("adaptive_avgpool2d", {"output_size": 6}, [(1, 2, 4, 4)]),
+    ("adaptive_avgpool3d", {"output_size": [1, 2, 3]}, [(1, 2, 4, 5, 6)]),
+    ("adaptive_maxpool1d", {"output_size": 3}, [(2, 3, 8)]),
+    ("adaptive_maxpool2d", {"output_size": 2}, [(1, 4, 7, 7)]),
+    ("adaptive_maxpool3d", {"output_size": 2}, [(1, 2, 4, 5, 6)]),
+    ("global_avgpool", {}, [(2, 8, 5)]),
+    ("global_avgpool", {}, [(2, 8, 7, 7)]),
+    ("global_avgpool", {}, [(1, 4, 3, 4, 5)]),
+    ("global_maxpool", {}, [(2, 8, 7, 7)]),
+    ("global_maxpool", {}, [(1, 4, 3, 4, 5)]),
+    ("roi_pool", {"output_size": 7, "rois": 4, "spatial_scale": 0.0625}, [(2, 8, 14, 14)]),
+    ("roi_pool", {"output_size": 2}, [(1, 3, 5, 6)]),
+    ("roi_pool", {"output_size": 3, "rois": 3}, [(2, 2, 2, 3)]),
+    ("channel_maxpool", {"pieces": 2}, [(2, 8, 5, 5)]),
+    ("channel_maxpool", {"pieces": 4}, [(1, 8, 10)]),
+    ("maxout", {"pieces": 3}, [(4, 12)]),
+]
+
+
+def _id(case: tuple) -> str:
+    return f"{case[0]}-{case[1]}-{case[2]}"
+
+
+@needs_fvcore
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+def test_matches_torch(kind: str, attrs: dict, shapes: list) -> None:
+    assert_layer_matches_torch(kind, attrs, shapes)
+
+
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+def test_contract(kind: str, attrs: dict, shapes: list) -> None:
+    """FLOPs use known categories and are non-negative; one window per output spatial axis."""
+    layer = lookup(kind)
+    a = layer.make_attrs(attrs)
+    out = layer.shape(a, shapes)
+    flops = layer.flops(a, shapes, out)
+    assert set(flops) <= set(FLOP_CATEGORIES) and min(flops.values(), default=0) >= 0
+    assert "flops" in layer.formulas
+    windows = layer.window(a, shapes, out)
+    assert windows is None or len(windows) == len(out) - 2
+
+
+def analyse(kind: str, attrs: dict, shape: tuple[int, ...]) -> tuple:
+    layer = lookup(kind)
+    a = layer.make_attrs(attrs)
+    out = layer.shape(a, [shape])
+    return out, layer.flops(a, [shape], out), layer.window(a, [shape], out)
+
+
+def test_max_and_avg_pool_flops() -> None:
+    out, flops, _ = analyse("maxpool2d", {"kernel": 2}, (1, 1, 4, 4))
+    assert out == (1, 1, 2, 2) and flops == {"pool": 3 * 4}
+    _, flops, _ = analyse("avgpool2d", {"kernel": 2}, (1, 1, 4, 4))
+    assert flops == {"pool": 4 * 4}
+    _, flops, _ = analyse("lppool1d", {"kernel": 3}, (1, 1, 9))
+    assert flops == {"pool": 6 * 3}
+
+
+def test_adaptive_flops_sum_exact_windows() -> None:
+    out, flops, _ = analyse("adaptive_avgpool2d", {"output_size": [3, 2]}, (2, 3, 5, 7))
+    reads = 0
+    for i in range(3):
+        for j in range(2):
+            h0, h1 = adaptive_window(5, 3, i)
+            w0, w1 = adaptive_window(7, 2, j)
+            reads += (h1 - h0) * (w1 - w0)
+    assert flops == {"pool": 2 * 3 * reads}
+    _, flops, _ = analyse("adaptive_maxpool2d", {"output_size": [3, 2]}, (2, 3, 5, 7))
+    assert flops == {"pool": 2 * 3 * (reads - 6)}
+
+
+def test_global_pool_flops_and_shape() -> None:
+    out, flops, windows = analyse("global_avgpool", {}, (2, 8, 7, 7))
+    assert out == (2, 8, 1, 1) and flops == {"pool": 2 * 8 * 49}
+    assert windows == (Window(7, 7), Window(7, 7))
+    _, flops, _ = analyse("global_maxpool", {}, (2, 8, 7, 7))
+    assert flops == {"pool": 2 * 8 * 48}
+
+
+def test_windows() -> None:
+    _, _, windows = analyse("maxpool2d", {"kernel": 3, "stride": 2, "padding": 1}, (1, 1, 9, 9))
+    assert windows == (Window(3, 2, 1, 1),) * 2
+    _, _, windows = analyse("maxpool1d", {"kernel": 2}, (1, 1, 9))
+    assert windows == (Window(2, 2),)
+    _, _, windows = analyse("adaptive_avgpool2d", {"output_size": [4, 3]}, (1, 1, 8, 5))
+    assert windows == (Window(2, 2), Window(3, Fraction(5, 3)))
+    assert analyse("roi_pool", {"output_size": 2}, (1, 1, 8, 8))[2] is None
+    assert analyse("channel_maxpool", {"pieces": 2}, (1, 4, 8, 8))[2] == (Window(),) * 2
+
+
+def test_stride_defaults_to_kernel() -> None:
+    assert analyse("maxpool2d", {"kernel": 3}, (1, 1, 9, 9))[0] == (1, 1, 3, 3)
+    assert analyse("avgpool2d", {"kernel": 3, "stride": 1}, (1, 1, 9, 9))[0] == (1, 1, 7, 7)
+
+
+def test_roi_pool_shape() -> None:
+    out, flops, _ = analyse("roi_pool", {"output_size": 7, "rois": 128}, (2, 256, 14, 14))
+    assert out == (256, 256, 7, 7)
+    assert flops == {"pool": (2 * 2 - 1) * prod(out)}
+
+
+def test_kernel_larger_than_padded_input() -> None:
+    with pytest.raises(ShapeError, match=r"kernel 7 > padded input 5 \(5 \+ 0 \+ 0\)"):
+        analyse("maxpool2d", {"kernel": 7}, (1, 1, 5, 5))
+
+
+def test_padding_more_than_half_kernel() -> None:
+    with pytest.raises(SpecError, match="padding 2 must be at most half the kernel 3"):
+        analyse("maxpool2d", {"kernel": 3, "padding": 2}, (1, 1, 8, 8))
+
+
+def test_wrong_rank() -> None:
+    with pytest.raises(ShapeError, match=r"maxpool2d expects a 4-d input \[N, C, H, W\], found shape \[1, 3, 8\]"):
+        analyse("maxpool2d", {"kernel": 2}, (1, 3, 8))
+    with pytest.raises(ShapeError, match=r"global_avgpool needs spatial axes"):
+        analyse("global_avgpool", {}, (1, 3))
+
+
+def test_channel_maxpool_needs_divisible_channels() -> None:
+    with pytest.raises(ShapeError, match="pieces must divide channels, but 3 does not divide 8"):
+        analyse("channel_maxpool", {"pieces": 3}, (1, 8, 4, 4))
+
+
+@needs_torch
+@settings(max_examples=30, deadline=None)
+@given(
+    size=st.integers(1, 12), kernel=st.integers(1, 5), stride=st.integers(1, 4),
+    padding=st.integers(0, 2), dilation=st.integers(1, 3), ceil=st.booleans(),
+)
+def test_maxpool1d_shape_property(size: int, kernel: int, stride: int, padding: int,
+                                  dilation: int, ceil: bool) -> None:
+    """Whenever torch accepts a max pool, our shape equals its; whenever we reject it, so does torch."""
+    import torch
+
+    attrs = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+             "ceil_mode": ceil}
+    try:
+        ours = analyse("maxpool1d", attrs, (1, 1, size))[0]
+    except (ShapeError, SpecError):
+        ours = None
+    try:
+        pool = torch.nn.MaxPool1d(kernel, stride, padding, dilation, ceil_mode=ceil)
+        theirs = tuple(pool(torch.zeros(1, 1, size)).shape)
+    except RuntimeError:
+        theirs = None
+    assert ours == theirs
+
+
+
+@needs_torch
+def test_ceil_mode_overhanging_kernel() -> None:
+    """In ceil mode torch keeps a window that starts inside the input and overhangs its end."""
+    import torch
+
+    theirs = tuple(torch.nn.MaxPool1d(2, 2, ceil_mode=True)(torch.zeros(1, 1, 1)).shape)
+    assert analyse("maxpool1d", {"kernel": 2, "ceil_mode": True}, (1, 1, 1))[0] == theirs == (1, 1, 1)
