@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnncalc.errors import GraphError, Span, SpecError
+from cnncalc.dtypes import DTYPE_BYTES, canonical_dtype
+from cnncalc.errors import GraphError, Span, SpecError, UsageError
 from cnncalc.graph import LayerGraph, LayerNode
 from cnncalc.layers import REGISTRY, lookup
 from cnncalc.layers.base import REQUIRED, Name, suggest, to_int
@@ -68,7 +69,7 @@ class _Expander:
     def __init__(self, model: ModelSpec, overrides: Overrides):
         self.model = model
         self.overrides = overrides
-        self.graph = LayerGraph(model.name, dtype=overrides.dtype or model.dtype)
+        self.graph = LayerGraph(model.name, dtype=self.checked_overrides() or model.dtype)
         for name in model.blocks:
             if name in REGISTRY:
                 raise SpecError(
@@ -76,6 +77,29 @@ class _Expander:
                     span=model.root.value["blocks"].key_spans[name], hint="rename the block",
                 )
         self.check_defaults()
+
+    def checked_overrides(self) -> str | None:
+        """Command-line values a spec cannot vouch for; returns the canonical dtype override."""
+        unknown = [n for n in self.overrides.inputs if n not in self.model.inputs
+                   and not (n == "" and len(self.model.inputs) == 1)]
+        if unknown:
+            name = unknown[0]
+            raise UsageError(
+                f"--input {name}: the spec has no input `{name}`" if name
+                else "--input: the spec has several inputs; say which one (NAME=SHAPE)",
+                hint=f"its inputs: {', '.join(self.model.inputs)}",
+            )
+        if self.overrides.batch is not None and self.overrides.batch < 1:
+            raise UsageError(f"--batch must be at least 1, found {self.overrides.batch}")
+        if self.overrides.dtype is None:
+            return None
+        dtype = canonical_dtype(self.overrides.dtype)
+        if dtype is None:
+            raise UsageError(
+                f"--dtype {self.overrides.dtype}: unknown dtype",
+                hint=suggest(self.overrides.dtype, list(DTYPE_BYTES)) or f"dtypes: {', '.join(DTYPE_BYTES)}",
+            )
+        return dtype
 
     def check_defaults(self) -> None:
         """Defaults name a kind and its attributes; a typo here must not be silently ignored."""
@@ -85,8 +109,11 @@ class _Expander:
         for kind_name, node in self.model.defaults.items():
             try:
                 kind = lookup(kind_name)
-            except SpecError as error:
-                raise error.located(key_spans[kind_name], prefix="defaults: ") from None
+            except SpecError as error:  # suggest kind names only: an alias is refused below
+                raise SpecError(
+                    f"defaults: {error.message}", span=key_spans[kind_name],
+                    hint=suggest(kind_name, list(REGISTRY)) or error.hint,
+                ) from None
             if kind.name != kind_name:
                 raise SpecError(
                     f"defaults: write the kind's name `{kind.name}`, not its alias `{kind_name}`",
@@ -115,7 +142,12 @@ class _Expander:
         assert self.model.layers is not None
         self.expand_list(self.model.layers, scope, "layers")
         if not any(not n.is_input for n in self.graph):
-            raise SpecError("`layers` is empty", span=self.model.layers.span)
+            if not self.model.layers.value:
+                raise SpecError("`layers` is empty", span=self.model.layers.span)
+            raise SpecError(
+                "no layer is left after expansion", span=self.model.layers.span,
+                hint="every layer was skipped by `when:` or repeated 0 times",
+            )
         self.graph.outputs = self.outputs(scope)
         if self.model.budgets is not None:
             self.graph.budgets = {"node": self.model.budgets}
@@ -137,8 +169,6 @@ class _Expander:
                 env[name] = self.value(node, env)
         for name in self.overrides.vars:
             if name not in env:
-                from cnncalc.errors import UsageError
-
                 raise UsageError(
                     f"--set {name}: the spec has no var `{name}`",
                     hint=suggest(name, list(env)) or (f"its vars: {', '.join(env)}" if env else "it has no vars"),
@@ -295,7 +325,8 @@ class _Expander:
         node = entry.meta["name"]
         if not isinstance(node.value, str) or not _NAME.match(node.value):
             raise SpecError(
-                f"invalid layer name {node.value!r}", span=node.span,
+                f"invalid layer name {node.value!r}" if isinstance(node.value, str)
+                else f"a layer name must be a string, found {_found(node)}", span=node.span,
                 hint="names use letters, digits, `_`, `.` and `-`, starting with a letter",
             )
         if node.value in scope.names and node.value in scope.spans:
@@ -324,7 +355,10 @@ class _Expander:
     def resolve(self, ref: Node, scope: _Scope) -> str:
         text = ref.value
         if not isinstance(text, str):
-            raise SpecError(f"expected a layer name, found {text!r}", span=ref.span)
+            raise SpecError(
+                f"expected a layer name, found {_found(ref)}", span=ref.span,
+                hint="refer to a layer by its name, e.g. `conv1` (several: `[conv1, conv2]`)",
+            )
         if text in scope.names:
             return scope.names[text]
         if not scope.top:
@@ -361,6 +395,12 @@ class _Expander:
             self.add_layer(entry, scope, local, inputs)
 
     def expand_block(self, block: BlockDef, entry: _Entry, scope: _Scope, local: str, inputs: list[str]) -> None:
+        if "share" in entry.meta:
+            raise SpecError(
+                f"`share:` works on single layers, not on block `{block.name}`",
+                span=entry.node.key_spans.get("share") or entry.meta["share"].span,
+                hint="put `share:` on the layers inside the block",
+            )
         if block.name in scope.stack:
             chain = " → ".join((*scope.stack[scope.stack.index(block.name):], block.name))
             raise GraphError(
@@ -412,7 +452,9 @@ class _Expander:
             hint = error.hint
             close = suggest(entry.kind, list(self.model.blocks))
             raise SpecError(error.message, span=entry.kind_span, hint=close or hint) from None
-        if not kind.min_inputs <= len(inputs) <= (kind.max_inputs or len(inputs)):
+        if not kind.min_inputs <= len(inputs) <= (
+            len(inputs) if kind.max_inputs is None else kind.max_inputs
+        ):
             self.arity_error(kind, entry, len(inputs))
         attrs = self.attrs(kind, entry, scope.env)
         name = scope.prefix + local
@@ -542,6 +584,15 @@ class _Expander:
                 else "only `true` and `false` are booleans (not yes/no/on/off)",
             )
         return value
+
+
+def _found(node: Node) -> str:
+    """A spec value for a message, without dumping nested Nodes."""
+    if node.is_map:
+        return "a mapping"
+    if node.is_list:
+        return "a list"
+    return repr(node.value)
 
 
 def _show(value: Any) -> str:

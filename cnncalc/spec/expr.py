@@ -40,6 +40,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+GRAMMAR = (
+    "expressions use numbers, names, + - * / // % **, comparisons, `a if cond else b`, "
+    f"and {', '.join(FUNCTIONS)}"
+)
+#: words YAML 1.1 reads as booleans; a spec keeps them as strings (DESIGN: YAML pitfalls)
+YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off"})
+
+
 class ExpressionError(SpecError):
     """A bad expression; `offset`/`length` locate the culprit inside the expression text."""
 
@@ -53,14 +61,17 @@ class ExpressionError(SpecError):
 def _parse(text: str) -> ast.expr:
     if len(text) > 500:
         raise ExpressionError("expression longer than 500 characters")
+    stripped = text.strip()
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        return ast.parse(stripped, mode="eval").body
     except SyntaxError as error:
-        offset = max((error.offset or 1) - 1, 0)
+        # offset 0 means "at the end" (e.g. `w +`): point at the last character
+        offset = (error.offset or 0) - 1 if error.offset else len(stripped) - 1
+        offset = min(max(offset, 0), max(len(stripped) - 1, 0)) + len(text) - len(text.lstrip())
+        # Python's own words for unbalanced brackets are clear ("'(' was never closed")
+        detail = f": {error.msg}" if error.msg.startswith("'") else ""
         raise ExpressionError(
-            f"invalid expression {text!r}", offset=offset, length=1,
-            hint="expressions use + - * / // % **, comparisons, `a if cond else b`, "
-            "and min, max, ceil, floor, round, make_divisible",
+            f"invalid expression {stripped!r}{detail}", offset=offset, length=1, hint=GRAMMAR,
         ) from None
 
 
@@ -89,7 +100,7 @@ class _Evaluator:
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
-            raise self.fail(node, f"`{ast.unparse(node)}` is not allowed in an expression")
+            raise self.fail(node, f"`{ast.unparse(node)}` is not allowed in an expression", GRAMMAR)
         return method(node)
 
     def visit_Constant(self, node: ast.Constant) -> Any:
@@ -107,11 +118,14 @@ class _Evaluator:
         from cnncalc.layers.base import suggest
 
         known = sorted(self.names)
-        raise self.fail(
-            node, f"unknown name `{node.id}`",
-            hint=suggest(node.id, known)
-            or (f"names defined here: {', '.join(known)}" if known else "define it under `vars:`"),
-        )
+        if node.id.lower() in YAML11_BOOLEANS:
+            hint = "write `true` or `false`: cnncalc does not read yes/no/on/off as booleans"
+        else:
+            hint = suggest(node.id, known) or (
+                f"names defined here: {', '.join(known)}" if known
+                else f"write a number, or define `{node.id}` under `vars:`"
+            )
+        raise self.fail(node, f"unknown name `{node.id}`", hint=hint)
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         op = _BINARY.get(type(node.op))
@@ -123,8 +137,16 @@ class _Evaluator:
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
             raise self.fail(node, "exponent too large")
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
-            raise self.fail(node, "division by zero")
-        result = op(left, right)
+            divisor = ast.unparse(node.right)
+            raise self.fail(
+                node.right, "division by zero" + ("" if divisor == "0" else f": `{divisor}` is 0")
+            )
+        try:
+            result = op(left, right)
+        except ZeroDivisionError:  # 0 ** -1
+            raise self.fail(node, "division by zero") from None
+        except OverflowError:  # float ** float beyond 1e308
+            raise self.fail(node, "the result is too large") from None
         if isinstance(node.op, ast.Div) and isinstance(result, float) and result.is_integer():
             return int(result)
         return result
@@ -142,12 +164,16 @@ class _Evaluator:
 
     def visit_Compare(self, node: ast.Compare) -> bool:
         left = self.visit(node.left)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
             compare = _COMPARE.get(type(op))
             if compare is None:
                 raise self.fail(node, "comparison not allowed")
             right = self.visit(comparator)
-            if not compare(left, right):
+            try:
+                holds = compare(left, right)
+            except TypeError:
+                raise self.fail(node, f"cannot compare {left!r} with {right!r}") from None
+            if not holds:
                 return False
             left = right
         return True
@@ -156,7 +182,13 @@ class _Evaluator:
         return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
 
     def visit_Call(self, node: ast.Call) -> Any:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+        if node.keywords:
+            keyword = node.keywords[0]
+            raise self.fail(
+                keyword, f"`{ast.unparse(node.func)}` takes no keyword arguments",
+                hint=f"write the arguments in order: `{ast.unparse(node.func)}(a, b)`",
+            )
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             from cnncalc.layers.base import suggest
 
             name = ast.unparse(node.func)
@@ -167,7 +199,7 @@ class _Evaluator:
         args = [self.visit(a) for a in node.args]
         try:
             return FUNCTIONS[node.func.id](*args)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise self.fail(node, f"{node.func.id}(): {error}") from None
 
     def visit_List(self, node: ast.List) -> list[Any]:

@@ -107,6 +107,11 @@ def source_from_bytes(data: bytes, name: str) -> Source:
     empty = Source(name, "")
     if len(data) > MAX_BYTES:
         raise SpecError(f"spec is larger than {MAX_BYTES // 1_000_000} MB", span=Span(empty, 1, 1, 1, 1))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpecError(
+            "the spec is UTF-16 encoded", span=Span(empty, 1, 1, 1, 1),
+            hint="save the spec as UTF-8",
+        )
     if b"\x00" in data:
         raise SpecError(
             "this is a binary file, not a YAML spec", span=Span(empty, 1, 1, 1, 1),
@@ -116,9 +121,11 @@ def source_from_bytes(data: bytes, name: str) -> Source:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        col = len(data[line_start: error.start].decode("utf-8", "replace")) + 1
         raise SpecError(
             f"invalid UTF-8 byte 0x{data[error.start]:02x}",
-            span=Span(Source(name, data.decode("utf-8", "replace")), line, 1, line, 2),
+            span=Span(Source(name, data.decode("utf-8", "replace")), line, col, line, col + 1),
             hint="save the spec as UTF-8",
         ) from None
     return Source(name, text)
@@ -137,10 +144,7 @@ def load(source: Source) -> Node:
     try:
         root = composer.get_single_node()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "invalid YAML"
-        span = _mark_span(source, mark) if mark else None
-        raise SpecError(f"YAML syntax: {problem}", span=span, hint=_syntax_hint(problem)) from None
+        raise _syntax_error(source, error) from None
     except yaml.YAMLError as error:
         raise SpecError(f"YAML syntax: {error}", span=Span(source, 1, 1, 1, 1)) from None
     finally:
@@ -150,13 +154,51 @@ def load(source: Source) -> Node:
     return _Converter(source).convert(root)
 
 
+def _syntax_error(source: Source, error: yaml.MarkedYAMLError) -> SpecError:
+    problem = error.problem or error.context or "invalid YAML"
+    mark, opened = error.problem_mark or error.context_mark, error.context_mark
+    if opened is not None and ("end of stream" in problem or "<stream end>" in problem):
+        # the file ended inside something (a quote, a bracket): point at where it opened
+        char = _char_at(source, opened)
+        closing = {"{": "}", "[": "]", '"': '"', "'": "'"}.get(char)
+        if closing is None:
+            return SpecError(f"YAML syntax: {problem} {error.context}",
+                             span=_mark_span(source, opened), hint=_syntax_hint(problem))
+        return SpecError(
+            f"YAML syntax: the file ends before this `{char}` is closed",
+            span=_mark_span(source, opened), hint=f"add the closing `{closing}`",
+        )
+    if opened is not None and mark is not None and opened.line < mark.line and (
+        "flow" in (error.context or "")
+    ):
+        return SpecError(
+            f"YAML syntax: {problem}", span=_mark_span(source, mark),
+            hint=f"the `{_char_at(source, opened)}` at line {opened.line + 1}, column "
+            f"{opened.column + 1} is not closed before this point (or a comma is missing)",
+        )
+    if "another document" in problem:
+        problem = "a second YAML document starts here"
+    span = _mark_span(source, mark) if mark else None
+    return SpecError(f"YAML syntax: {problem}", span=span, hint=_syntax_hint(problem))
+
+
+def _char_at(source: Source, mark: Any) -> str:
+    return source.line(mark.line + 1)[mark.column: mark.column + 1]
+
+
 def _syntax_hint(problem: str) -> str | None:
     if "tab" in problem or "\\t" in problem:
         return "indent with spaces, not tabs"
     if "mapping values" in problem:
         return "a `key: value` needs a space after the colon, and nested mappings need indentation"
     if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
-        return "check the brackets of this flow list or mapping"
+        return "separate the items of a `[...]` list or `{...}` mapping with commas"
+    if "<block end>" in problem:
+        return "check the indentation: this line is indented differently from the lines above"
+    if "second YAML document" in problem:
+        return "a spec is one YAML document: remove this `---` line and what follows, or split the file"
+    if "undefined alias" in problem:
+        return "an alias `*name` needs an anchor `&name` earlier in the file"
     return None
 
 
@@ -171,7 +213,7 @@ class _Converter:
     def __init__(self, source: Source):
         self.source = source
         self.count = 0
-        self.active: set[int] = set()  # ids of the collections being converted (recursion guard)
+        self.active: list[yaml.Node] = []  # the collections being converted (recursion guard)
 
     def span(self, node: yaml.Node) -> Span:
         return _mark_span(self.source, node.start_mark, node.end_mark)
@@ -179,25 +221,40 @@ class _Converter:
     def convert(self, node: yaml.Node) -> Node:
         self.count += 1
         if self.count > MAX_NODES:
+            # blame the top-level value being expanded, not whichever scalar tipped the count
+            culprit = self.active[1] if len(self.active) > 1 else node
             raise SpecError(
                 f"the spec expands to more than {MAX_NODES:,} YAML nodes",
-                span=self.span(node), hint="anchors and aliases nest too deeply (an alias bomb?)",
+                span=self.span(culprit), hint="anchors and aliases nest too deeply (an alias bomb?)",
             )
         if isinstance(node, yaml.ScalarNode):
             return Node(self.scalar(node), self.span(node))
-        if id(node) in self.active or len(self.active) > 100:
-            raise SpecError(
-                "an alias refers to the collection that contains it (a recursive structure)"
-                if id(node) in self.active else "YAML nesting is deeper than 100 levels",
-                span=self.span(node),
-            )
-        self.active.add(id(node))
+        if any(node is open_node for open_node in self.active):
+            raise self.recursion_error(node)
+        if len(self.active) > 100:
+            raise SpecError("YAML nesting is deeper than 100 levels", span=self.span(node))
+        if node.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            raise _tag_error(node.tag, self.span(node))
+        self.active.append(node)
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node)
             return Node([self.convert(item) for item in node.value], self.span(node))
         finally:
-            self.active.discard(id(node))
+            self.active.pop()
+
+    def recursion_error(self, node: yaml.Node) -> SpecError:
+        """The node is its own ancestor: point at its anchor (`&name`), which the text still has."""
+        message = "an alias refers to the collection that contains it (a recursive structure)"
+        line = self.source.line(node.start_mark.line + 1)[node.start_mark.column:]
+        anchor = re.match(r"&([^\s,\[\]{}]+)", line)
+        if anchor is None:
+            return SpecError(message, span=self.span(node))
+        name = anchor.group(1)
+        return SpecError(
+            message, span=_mark_span(self.source, node.start_mark).shifted(0, len(anchor.group(0))),
+            hint=f"`*{name}` is used inside the value of its own anchor `&{name}`",
+        )
 
     def mapping(self, node: yaml.MappingNode) -> Node:
         values: dict[str, Node] = {}
@@ -209,9 +266,12 @@ class _Converter:
             key = key_node.value
             if key in values:
                 first = key_spans[key]
+                where = f"line {first.line}" + (
+                    f", column {first.col}" if first.line == key_span.line else ""
+                )
                 raise SpecError(
                     f"duplicate key `{key}`", span=key_span,
-                    hint=f"`{key}` is already set at line {first.line}; YAML would silently "
+                    hint=f"`{key}` is already set at {where}; YAML would silently "
                     "keep only the last one",
                 )
             key_spans[key] = key_span
@@ -231,5 +291,13 @@ class _Converter:
         if tag == "tag:yaml.org,2002:null":
             return None
         if tag not in ("tag:yaml.org,2002:str", "!"):
-            raise SpecError(f"YAML tag {tag} is not supported", span=self.span(node))
+            raise _tag_error(tag, self.span(node))
         return text
+
+
+def _tag_error(tag: str, span: Span) -> SpecError:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return SpecError(
+        f"YAML tag `{shown}` is not supported", span=span,
+        hint="a spec holds plain values only: numbers, strings, true/false, lists and mappings",
+    )

@@ -63,7 +63,13 @@ def check_keys(node: Node, allowed: tuple[str, ...], where: str) -> None:
 
 def parse_model(root: Node, default_name: str) -> ModelSpec:
     """Check the top-level sections of a spec (their contents are checked during expansion)."""
-    top = expect_map(root, "the spec")
+    if not root.is_map:
+        found = "a list" if root.is_list else f"the value {root.value!r}"
+        raise SpecError(
+            f"a spec is a mapping of sections, found {found}", span=root.span,
+            hint="start with `name:`, `input:` and `layers:` lines (see docs/spec.md)",
+        )
+    top: dict[str, Node] = root.value
     check_keys(root, TOP_LEVEL_KEYS, "the spec")
     name = top["name"].value if "name" in top else default_name
     if not isinstance(name, str):
@@ -115,10 +121,13 @@ def parse_dtype(node: Node) -> str:
 
 def parse_block(name: str, body: Node) -> BlockDef:
     if body.is_list:  # shorthand: a block with no arguments is just its layer list
+        if not body.value:
+            raise SpecError(f"block `{name}` has no layers", span=body.span)
         return BlockDef(name, {}, body, None, body)
     values = expect_map(body, f"blocks.{name}")
     check_keys(body, BLOCK_KEYS, f"block `{name}`")
-    if "layers" not in values:
-        raise SpecError(f"block `{name}` has no `layers`", span=body.span)
+    if "layers" not in values or values["layers"].value == []:
+        raise SpecError(f"block `{name}` has no layers", span=values.get("layers", body).span,
+                        hint="a block needs a `layers:` list with at least one layer")
     args = dict(expect_map(values["args"], f"blocks.{name}.args")) if "args" in values else {}
     return BlockDef(name, args, values["layers"], values.get("output"), body)
