@@ -7,6 +7,7 @@ harness also checks that per-layer rows add up to the totals.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -27,10 +28,9 @@ UPDATE = os.environ.get("CNNCALC_UPDATE_GOLDEN") == "1"
 
 
 def table_text(report) -> str:  # type: ignore[no-untyped-def]
-    console = Console(width=140, record=True, color_system=None, force_terminal=False)
-    with console.capture():
-        render_table(report, console)
-    return console.export_text()
+    stream = io.StringIO()
+    render_table(report, Console(file=stream, width=140, color_system=None, force_terminal=False))
+    return stream.getvalue()
 
 
 RENDERERS = {

@@ -36,7 +36,7 @@ def test_command_does_not_import_torch(args, tmp_path):
         [sys.executable, "-c", PROBE.format(args=args)],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )
-    line = [l for l in result.stderr.splitlines() if l.startswith("HEAVY")][-1]
+    line = [text for text in result.stderr.splitlines() if text.startswith("HEAVY")][-1]
     assert line == "HEAVY 0 []", result.stderr[-2000:]
 
 

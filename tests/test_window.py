@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from cnncalc.errors import ShapeError
 from cnncalc.window import (
-    conv_output_size, effective_kernel, same_padding, transposed_output_size,
+    conv_output_size,
+    effective_kernel,
+    same_padding,
+    transposed_output_size,
 )
 from tests.conftest import needs_torch
 

@@ -10,7 +10,10 @@ from cnncalc.report.units import CONVENTIONS, binary, rf_text, shape_text, si
 
 
 def render_table(report: Report, console: Console) -> None:
-    inputs = ", ".join(f"{k} {shape_text(v)}" for k, v in report.inputs.items())
+    if list(report.inputs) == ["input"]:
+        inputs = shape_text(report.inputs["input"])
+    else:
+        inputs = ", ".join(f"{k} {shape_text(v)}" for k, v in report.inputs.items())
     table = Table(
         title=f"{report.model}  ·  input {inputs}  ·  {report.dtype}",
         show_footer=True, header_style="bold", footer_style="bold", title_style="bold",
