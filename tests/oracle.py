@@ -83,3 +83,24 @@ def assert_layer_matches_torch(
     assert ours.buffers == theirs.buffers, f"buffers {ours.buffers} != torch {theirs.buffers}: {where}"
     if theirs.macs is not None:
         assert ours.macs == theirs.macs, f"MACs {ours.macs} != fvcore {theirs.macs}: {where}"
+
+
+def case_id(case: tuple[Any, ...]) -> str:
+    return f"{case[0]}-{case[1]}-{case[2]}"
+
+
+def assert_layer_contract(kind_name: str, attrs: Mapping[str, Any], in_shapes: Sequence[tuple[int, ...]]) -> Any:
+    """What every kind promises: FLOPs in known, non-negative categories, a documented rule, and
+    one receptive-field window per output spatial axis (or none). Returns (attrs, out, flops, windows)."""
+    from cnncalc.layers.base import FLOP_CATEGORIES
+
+    kind = lookup(kind_name)
+    a = kind.make_attrs(attrs)
+    ins = [tuple(s) for s in in_shapes]
+    out = kind.shape(a, ins)
+    flops = kind.flops(a, ins, out)
+    assert set(flops) <= set(FLOP_CATEGORIES) and min(flops.values(), default=0) >= 0
+    assert "flops" in kind.formulas or "output shape" in kind.formulas
+    windows = kind.window(a, ins, out)
+    assert windows is None or len(windows) == len(out) - 2
+    return a, out, flops, windows

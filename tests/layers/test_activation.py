@@ -11,7 +11,7 @@ from cnncalc.layers import REGISTRY, lookup
 from cnncalc.layers.activation import ACTIVATION_FLOPS, Activation
 from cnncalc.layers.base import Params, Window
 from tests.conftest import needs_fvcore, needs_torch
-from tests.oracle import assert_layer_matches_torch
+from tests.oracle import assert_layer_matches_torch, case_id
 
 X = (2, 3, 4, 5)
 CASES = [
@@ -43,12 +43,8 @@ CASES = [
 ]
 
 
-def _id(case: tuple) -> str:
-    return f"{case[0]}-{case[1]}-{case[2]}"
-
-
 @needs_fvcore
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_torch(kind: str, attrs: dict, shapes: list) -> None:
     assert_layer_matches_torch(kind, attrs, shapes)
 
@@ -60,7 +56,7 @@ def analyse(kind: str, attrs: dict, shape: tuple[int, ...]) -> tuple:
     return out, layer.params(a, [shape], out), layer.flops(a, [shape], out), layer.window(a, [shape], out)
 
 
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_elementwise_contract(kind: str, attrs: dict, shapes: list) -> None:
     out, _, flops, windows = analyse(kind, attrs, shapes[0])
     assert out == shapes[0]

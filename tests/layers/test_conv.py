@@ -8,9 +8,9 @@ import pytest
 
 from cnncalc.errors import ShapeError
 from cnncalc.layers import lookup
-from cnncalc.layers.base import FLOP_CATEGORIES, Window
+from cnncalc.layers.base import Window
 from tests.conftest import needs_fvcore, needs_torch
-from tests.oracle import assert_layer_matches_torch
+from tests.oracle import assert_layer_contract, assert_layer_matches_torch, case_id
 
 CONV = [
     ("conv1d", {"out": 8, "kernel": 3}, [(2, 4, 16)]),
@@ -67,26 +67,17 @@ DEFORM = [
 CASES = CONV + TRANSPOSED + LOCAL + DEFORM
 
 
-def _id(case: tuple) -> str:
-    return f"{case[0]}-{case[1]}-{case[2]}"
-
-
 @needs_fvcore
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_torch(kind: str, attrs: dict, shapes: list) -> None:
     assert_layer_matches_torch(kind, attrs, shapes)
 
 
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_contract(kind: str, attrs: dict, shapes: list) -> None:
-    layer = lookup(kind)
-    a = layer.make_attrs(attrs)
-    out = layer.shape(a, shapes)
-    flops = layer.flops(a, shapes, out)
-    assert set(flops) <= set(FLOP_CATEGORIES) and min(flops.values(), default=0) >= 0
-    assert flops["conv"] == 2 * layer.macs(a, shapes, out)
-    windows = layer.window(a, shapes, out)
-    assert windows is not None and len(windows) == len(out) - 2
+    a, out, flops, windows = assert_layer_contract(kind, attrs, shapes)
+    assert flops["conv"] == 2 * lookup(kind).macs(a, shapes, out)
+    assert windows is not None
 
 
 def analyse(kind: str, attrs: dict, shape: tuple[int, ...]) -> tuple:

@@ -6,9 +6,9 @@ import pytest
 
 from cnncalc.errors import ShapeError
 from cnncalc.layers import lookup
-from cnncalc.layers.base import FLOP_CATEGORIES, Window
+from cnncalc.layers.base import Window
 from tests.conftest import needs_fvcore, needs_torch
-from tests.oracle import assert_layer_matches_torch
+from tests.oracle import assert_layer_contract, assert_layer_matches_torch, case_id
 
 CASES = [
     ("add", {}, [(1, 8, 5, 5), (1, 8, 5, 5)]),
@@ -29,12 +29,8 @@ CASES = [
 ]
 
 
-def _id(case: tuple) -> str:
-    return f"{case[0]}-{case[1]}-{case[2]}"
-
-
 @needs_fvcore
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_torch(kind: str, attrs: dict, shapes: list) -> None:
     assert_layer_matches_torch(kind, attrs, shapes)
 
@@ -49,16 +45,9 @@ def test_matmul_shapes_fvcore_cannot_count(shapes: list) -> None:
     assert_layer_matches_torch("matmul", {}, shapes, with_fvcore=False)
 
 
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_contract(kind: str, attrs: dict, shapes: list) -> None:
-    layer = lookup(kind)
-    a = layer.make_attrs(attrs)
-    out = layer.shape(a, shapes)
-    flops = layer.flops(a, shapes, out)
-    assert set(flops) <= set(FLOP_CATEGORIES) and min(flops.values(), default=0) >= 0
-    assert "flops" in layer.formulas
-    windows = layer.window(a, shapes, out)
-    assert windows is None or len(windows) == len(out) - 2
+    assert_layer_contract(kind, attrs, shapes)
 
 
 def analyse(kind: str, attrs: dict, *shapes: tuple[int, ...]) -> tuple:

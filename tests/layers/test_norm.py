@@ -10,7 +10,7 @@ from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers import lookup
 from cnncalc.layers.base import Params, Window
 from tests.conftest import needs_fvcore
-from tests.oracle import assert_layer_matches_torch
+from tests.oracle import assert_layer_contract, assert_layer_matches_torch, case_id
 
 CASES = [
     ("batchnorm1d", {}, [(4, 8)]),
@@ -38,26 +38,18 @@ CASES = [
 ]
 
 
-def _id(case: tuple) -> str:
-    return f"{case[0]}-{case[1]}-{case[2]}"
-
-
 @needs_fvcore
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_torch(kind: str, attrs: dict, shapes: list) -> None:
     assert_layer_matches_torch(kind, attrs, shapes)
 
 
-@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("kind, attrs, shapes", CASES, ids=[case_id(c) for c in CASES])
 def test_contract(kind: str, attrs: dict, shapes: list) -> None:
-    layer = lookup(kind)
-    a = layer.make_attrs(attrs)
-    out = layer.shape(a, shapes)
+    a, out, flops, windows = assert_layer_contract(kind, attrs, shapes)
     assert out == shapes[0]
-    flops = layer.flops(a, shapes, out)
     assert set(flops) == {"norm"} and flops["norm"] > 0
-    assert layer.macs(a, shapes, out) == 0
-    windows = layer.window(a, shapes, out)
+    assert lookup(kind).macs(a, shapes, out) == 0
     assert windows is None or windows == (Window(),) * (len(out) - 2)
 
 
