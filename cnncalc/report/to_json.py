@@ -74,4 +74,11 @@ def summary_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(summary_dict(report), indent=2) + "\n"
+    """Indented JSON with one line per layer (readable, greppable, and fast: json's C encoder
+    only runs without `indent`, which matters for specs with thousands of layers)."""
+    data = summary_dict(report)
+    layers = data.pop("layers")
+    head = json.dumps(data, indent=2)
+    rows = ",\n".join("    " + json.dumps(layer) for layer in layers)
+    body = '  "layers": [\n' + rows + "\n  ]" if layers else '  "layers": []'
+    return head[:-2] + ",\n" + body + "\n}\n"
