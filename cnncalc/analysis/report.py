@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 
 from cnncalc.analysis.cost import layer_costs
 from cnncalc.analysis.memory import element_bytes, output_bytes
@@ -172,9 +171,3 @@ def collapse(rows: list[Row], depth: int) -> list[Row]:
         ))
     return result
 
-
-def number(value: Fraction | int) -> int | float:
-    """A Fraction as an int when whole, else a float (for JSON and tables)."""
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
-    return value

@@ -12,10 +12,6 @@ from cnncalc.cli.common import Format
 SPEC_HELP = "A spec file, or the name of a bundled spec (see `cnncalc zoo`)."
 
 
-def spec_options() -> dict[str, object]:
-    return {}
-
-
 def load(spec: str, inputs: list[str] | None, batch: int | None, dtype: str | None,
          sets: list[str] | None):  # type: ignore[no-untyped-def]
     """The analyzed graph for a spec and the command-line overrides."""

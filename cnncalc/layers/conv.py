@@ -224,9 +224,6 @@ class LocallyConnectedNd(ConvNd):
     def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
         return super().shape(Attrs({**a, "groups": 1, "padding_mode": "zeros"}), ins)
 
-    def padding(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
-        return resolve_padding(a.padding, spatial(ins[0]), a.kernel, a.stride, a.dilation)
-
     def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
         positions = prod(out[2:])
         weights = positions * a.out * ins[0][1] * prod(a.kernel)

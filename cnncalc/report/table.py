@@ -27,9 +27,8 @@ def render_table(report: Report, console: Console) -> None:
     table.add_column("Memory", justify="right", footer=binary(t.activation_bytes))
     table.add_column("RF", justify="right")
     for row in report.rows:
-        indent = "  " * len(row.scopes) if row.kind != "block" else "  " * len(row.scopes)
         table.add_row(
-            indent + row.name, row.kind, shape_text(row.output_shape), f"{row.params:,}",
+            "  " * len(row.scopes) + row.name, row.kind, shape_text(row.output_shape), f"{row.params:,}",
             si(row.macs), binary(row.activation_bytes), rf_text(row.rf),
         )
     console.print(table)
