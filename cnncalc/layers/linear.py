@@ -369,6 +369,25 @@ class Dropout3d(DropoutKind):
 
 
 @register
+class StochasticDepth(DropoutKind):
+    """Drops a residual branch for whole samples ("row") or the whole batch while training,
+    scaling survivors by 1/(1-p) (torchvision.ops.StochasticDepth); the identity at inference."""
+
+    name = "stochastic_depth"
+    aliases = ("drop_path",)
+    summary = "drop a residual branch per sample (row) or per batch with probability p (training only)"
+    attrs = (
+        Attr("p", Float(), 0.5, "probability of dropping the branch"),
+        Attr("mode", Choice("row", "batch"), "row", "drop per sample (row) or for the whole batch"),
+    )
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import StochasticDepth as Module
+
+        return Module(a.p, a.mode)
+
+
+@register
 class Identity(Plumbing):
     name = "identity"
     summary = "passes its input through"

@@ -12,6 +12,7 @@ from pathlib import Path
 from cnncalc.errors import SpecError
 from cnncalc.graph import LayerGraph
 from cnncalc.spec.expand import Overrides, expand
+from cnncalc.spec.inherit import resolve_extends
 from cnncalc.spec.loader import load, read_source
 from cnncalc.spec.model import parse_model
 
@@ -54,5 +55,6 @@ def load_graph(name: str, overrides: Overrides | None = None) -> LayerGraph:
     path = resolve_spec(name)
     display = name if Path(name).is_file() else f"{path.name}"
     source = read_source(path, display if Path(name).is_file() else str(path))
-    model = parse_model(load(source), default_name=path.stem)
+    root = resolve_extends(load(source), path)
+    model = parse_model(root, default_name=path.stem)
     return expand(model, overrides)

@@ -344,3 +344,22 @@ class DeformConv2d(nn.Module):
                                 mode="bilinear", padding_mode="zeros", align_corners=False)
         out: torch.Tensor = self.conv(sampled.reshape(n, c, ho * kh, wo * kw))
         return out
+
+
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: while training, zero the input for a sample ("row") or
+    the batch with probability p and scale the survivors by 1/(1-p); the identity in eval."""
+
+    def __init__(self, p: float, mode: str):
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        size = [x.shape[0]] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
+        keep = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        if self.p < 1.0:
+            keep.div_(1.0 - self.p)
+        return x * keep

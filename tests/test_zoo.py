@@ -1,0 +1,146 @@
+"""The bundled zoo against independent references.
+
+- Published parameter counts (../shared/reference/REFERENCE.md: torchvision's `num_params` and
+  the papers' figures), exact.
+- Published multiply-adds where a paper or torchvision states them: exact where the figure is
+  exact, within the printed precision where it is rounded.
+- The same model built in torch by cnncalc's backend: every node's output shape (on the meta
+  device), parameter and buffer counts, and conv+linear MACs of every node as fvcore counts them
+  on the built model (real tensors: fvcore cannot trace meta tensors).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from cnncalc.analysis import analyze
+from cnncalc.spec import Overrides, load_graph, resolve_spec, zoo_names
+from tests.conftest import needs_fvcore, needs_torch
+from tests.oracle import FVCORE_MAC_OPS
+
+ZOO = zoo_names()
+
+# REFERENCE.md section 1 (torchvision) and section 2 (papers).
+PUBLISHED_PARAMS = {
+    "lenet5": 61_706,
+    "mnist1d_cnn": 2_050,
+    "alexnet": 61_100_840,
+    "alexnet_original": 60_965_224,
+    "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg19": 143_667_240,
+    "vgg11_bn": 132_868_840, "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992,
+    "vgg19_bn": 143_678_248,
+    "vgg16_c": 133_638_952,
+    "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,
+    "resnet101": 44_549_160, "resnet152": 60_192_808,
+    "resnet50_v1": 25_557_032,  # the stride moves, the weights stay
+    "resnext50_32x4d": 25_028_904,
+    "wide_resnet50_2": 68_883_240,
+    "resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018,
+    "resnet110": 1_727_962,
+    "googlenet": 6_624_904,
+    "inception_v3": 27_161_264,
+    "densenet121": 7_978_856, "densenet169": 14_149_480, "densenet201": 20_013_928,
+    "mobilenet_v1": 4_231_976,
+    "mobilenet_v2": 3_504_872,
+    "mobilenet_v3_large": 5_483_032, "mobilenet_v3_small": 2_542_856,
+    "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
+    "shufflenet_v2_x1_0": 2_278_604,
+    "xception": 22_855_952 + 54_528,  # trainable + Keras's BN moving statistics: see below
+    "efficientnet_b0": 5_288_548, "efficientnet_b1": 7_794_184, "efficientnet_b2": 9_109_994,
+    "efficientnet_b3": 12_233_232, "efficientnet_b4": 19_341_616, "efficientnet_b5": 30_389_784,
+    "efficientnet_b6": 43_040_704, "efficientnet_b7": 66_347_960,
+}
+# Xception's published figure counts BN moving statistics as Keras "non-trainable params"; in
+# cnncalc (as in torch) they are buffers, so params = 22,855,952 and buffers = 54,528.
+PARAMS_WITHOUT_BUFFERS = {"xception": (22_855_952, 54_528)}
+
+# Published multiply-adds: (figure, relative tolerance). 0 means exact.
+PUBLISHED_MACS = {
+    "alexnet_original": (724_406_816, 0),     # conv 665,784,864 + FC 58,621,952
+    "mobilenet_v1": (568_740_352, 0),          # Howard et al. 2017, conv + FC
+    "resnet18": (1.8e9, 0.05), "resnet34": (3.6e9, 0.05),  # He et al. 2016, Table 1
+    "resnet50_v1": (3.8e9, 0.05), "resnet101": (7.6e9, 0.05), "resnet152": (11.3e9, 0.05),
+    "mobilenet_v2": (300e6, 0.05),             # Sandler et al. 2018
+    "inception_v3": (5e9, 0.2),                # "5 billion multiply-adds"
+    "efficientnet_b0": (0.39e9, 0.05), "efficientnet_b1": (0.70e9, 0.05),
+    "efficientnet_b2": (1.0e9, 0.1), "efficientnet_b3": (1.8e9, 0.05),
+    "efficientnet_b4": (4.2e9, 0.06), "efficientnet_b5": (9.9e9, 0.05),
+    "efficientnet_b6": (19e9, 0.05), "efficientnet_b7": (37e9, 0.05),
+}
+
+
+def test_the_zoo_has_every_spec_the_issue_names():
+    missing = sorted(set(PUBLISHED_PARAMS) - set(ZOO))
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_spec_header_names_its_source(name):
+    text = resolve_spec(name).read_text()
+    header = re.match(r"(?:#.*\n)+", text)
+    assert header and len(header.group(0).splitlines()) >= 2, f"{name}: no header comment"
+
+
+@pytest.mark.parametrize("name", sorted(set(PUBLISHED_PARAMS) & set(ZOO)))
+def test_published_parameter_counts(name):
+    totals = analyze(load_graph(name)).totals
+    if name in PARAMS_WITHOUT_BUFFERS:
+        assert (totals.params, totals.buffers) == PARAMS_WITHOUT_BUFFERS[name]
+    else:
+        assert totals.params == PUBLISHED_PARAMS[name]
+
+
+@pytest.mark.parametrize("name", sorted(set(PUBLISHED_MACS) & set(ZOO)))
+def test_published_macs(name):
+    figure, tolerance = PUBLISHED_MACS[name]
+    macs = analyze(load_graph(name)).totals.macs
+    if tolerance == 0:
+        assert macs == figure
+    else:
+        assert abs(macs - figure) <= tolerance * figure, f"{macs:,} vs {figure:,.0f}"
+
+
+def measure(name: str, overrides: Overrides | None = None):  # type: ignore[no-untyped-def]
+    """Shapes on the meta device, then params, buffers and per-node fvcore MACs on CPU."""
+    import torch
+    from fvcore.nn import FlopCountAnalysis
+
+    from cnncalc.torch_backend.build import build, example_inputs
+
+    graph = load_graph(name, overrides)
+    meta = build(graph, device="meta").eval()
+    meta.record = True
+    with torch.no_grad():
+        meta(*example_inputs(graph, device="meta"))
+    shapes = {k: tuple(v.shape) for k, v in meta.outputs.items()}
+    del meta
+    model = build(graph).eval()
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point())
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    with torch.no_grad():
+        analysis = FlopCountAnalysis(model, example_inputs(graph))
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        per_module = analysis.by_module_and_operator()
+    macs = {
+        node: sum(v for op, v in per_module.get(f"layers.{index}", {}).items() if op in FVCORE_MAC_OPS)
+        for node, index in model.index.items()
+    }
+    return graph, shapes, macs, params, buffers
+
+
+@needs_torch
+@needs_fvcore
+@pytest.mark.parametrize("name", ZOO)
+def test_spec_matches_torch_and_fvcore(name):
+    graph, shapes, macs, params, buffers = measure(name)
+    report = analyze(graph)
+    for row in report.rows:
+        assert row.output_shape == shapes[row.name], row.name
+        assert row.macs == macs[row.name], row.name
+    assert report.totals.params == params
+    assert report.totals.buffers == buffers
