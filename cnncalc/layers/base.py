@@ -221,6 +221,22 @@ class Ints(AttrType):
         return numbers
 
 
+class IntTable(AttrType):
+    """A list of non-empty int lists (a connection table: one row per output channel)."""
+
+    label = "[[int, ...], ...]"
+
+    def convert(self, value: Any, evaluate: Evaluate, ndim: int | None) -> tuple[tuple[int, ...], ...]:
+        if not isinstance(value, list) or not value:
+            raise SpecError(f"expected a non-empty list of int lists, found {_describe(value)}")
+        rows = []
+        for row in value:
+            if not isinstance(row, list) or not row:
+                raise SpecError(f"expected every row to be a non-empty list of ints, found {_describe(row)}")
+            rows.append(tuple(to_int(v, evaluate) for v in row))
+        return tuple(rows)
+
+
 @dataclass(frozen=True)
 class Attr:
     name: str

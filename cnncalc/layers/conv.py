@@ -13,6 +13,7 @@ from cnncalc.layers.base import (
     Bool,
     Choice,
     Int,
+    IntTable,
     LayerKind,
     Padding,
     Params,
@@ -251,6 +252,62 @@ class LocallyConnected2d(LocallyConnectedNd):
     name = "locally_connected2d"
     summary = "2-D locally connected layer (unshared convolution, DeepFace)"
     spatial_dims = 2
+
+
+@register
+class PartialConv2d(ConvNd):
+    """A 2-D convolution whose output channel j reads only the input channels listed in row j
+    of a connection table (LeNet-5's C3: 16 maps over subsets of S2's 6 maps, 1,516 params)."""
+
+    name = "partial_conv2d"
+    summary = "2-D convolution with a connection table (LeNet-5's partially connected C3)"
+    spatial_dims = 2
+    attrs = (
+        *(a for a in ConvNd.attrs if a.name not in ("groups", "padding_mode")),
+        Attr("connections", IntTable(), doc="per output channel, the input channels it reads"),
+    )
+    formulas = {
+        "output size": "as conv",
+        "params": "sum(len(row)) * prod(kernel) + (out if bias)",
+        "macs": "N * prod(out_spatial) * sum(len(row)) * prod(kernel)",
+        "flops": "conv: 2*macs; bias: N * out * prod(out_spatial)",
+    }
+
+    def check(self, a: Attrs) -> None:
+        if len(a.connections) != a.out:
+            raise SpecError(
+                f"`connections` has {len(a.connections)} rows but `out` is {a.out}",
+                hint="give one row (the input channels it reads) per output channel",
+            )
+        for j, row in enumerate(a.connections):
+            if len(set(row)) != len(row) or min(row) < 0:
+                raise SpecError(f"`connections` row {j} lists {list(row)}: channels must be distinct and >= 0")
+
+    def full(self, a: Attrs) -> Attrs:
+        return Attrs({**a, "groups": 1, "padding_mode": "zeros"})
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        channels = ins[0][1]
+        for j, row in enumerate(a.connections):
+            if max(row) >= channels:
+                raise ShapeError(
+                    f"`connections` row {j} reads channel {max(row)}, but the input has {channels} channels"
+                )
+        return super().shape(self.full(a), ins)
+
+    def links(self, a: Attrs) -> int:
+        return sum(len(row) for row in a.connections)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        return Params(self.links(a) * prod(a.kernel) + (a.out if a.bias else 0))
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        return out[0] * prod(out[2:]) * self.links(a) * prod(a.kernel)
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import PartialConv
+
+        return PartialConv(self.full(a), self.padding(a, ins))
 
 
 @register

@@ -96,6 +96,47 @@ class Plumbing(LayerKind):
 
 
 @register
+class Rbf(LayerKind):
+    """Euclidean radial basis function units (LeNet-5's output layer): y_j = sum_i (x_i - w_ji)^2
+    over the last axis. One multiply-accumulate per (input, unit) pair, like a linear layer."""
+
+    name = "rbf"
+    family = "linear"
+    summary = "Euclidean RBF units over the last axis: y_j = sum_i (x_i - w_ji)^2 (LeNet-5 output)"
+    attrs = (Attr("out", Int(minimum=1), doc="output units"),)
+    formulas = {
+        "output shape": "[*leading, out]",
+        "params": "in*out (the centres; no bias)",
+        "macs": "in * out * prod(leading axes, batch included)",
+        "flops": "linear: 2*macs (square and accumulate); other: macs (the subtractions)",
+    }
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 2:
+            raise ShapeError(f"rbf needs [N, ..., features], found shape {list(x)}")
+        return (*x[:-1], a.out)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        return Params(ins[0][-1] * a.out)
+
+    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
+        return prod(ins[0]) * a.out
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        macs = self.macs(a, ins, out)
+        return {"linear": 2 * macs, "other": macs}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
+        return None
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Rbf as Module
+
+        return Module(ins[0][-1], a.out)
+
+
+@register
 class Flatten(Plumbing):
     name = "flatten"
     summary = "merge axes start_dim..end_dim into one (the batch axis stays)"
@@ -224,17 +265,28 @@ PAD_MODES = Choice(
 @register
 class Pad(Plumbing):
     name = "pad"
-    summary = "pad the spatial axes (asymmetric allowed): constant, reflect, replicate, circular"
+    summary = "pad the spatial axes (asymmetric allowed) and/or the channels: constant, reflect, replicate, circular"
     attrs = (
-        Attr("padding", SpatialPadding(), doc="p, [p per axis] or [[begin, end] per axis]"),
+        Attr("padding", SpatialPadding(), 0, "p, [p per axis] or [[begin, end] per axis]"),
+        Attr("channels", Ints(minimum=0), 0, "channels added: c, or [before, after] (constant mode)"),
         Attr("mode", PAD_MODES, "constant", "border mode (zero/reflect/copy/wrap)"),
         Attr("value", Float(), 0.0, "fill value of constant mode"),
     )
-    formulas = {"output size": "n + pad_begin + pad_end", "flops": "0 (data movement)"}
+    formulas = {
+        "output size": "n + pad_begin + pad_end; channels + before + after",
+        "flops": "0 (data movement)",
+    }
 
     def check(self, a: Attrs) -> None:
         if a.value != 0 and a.mode != "constant":
             raise SpecError(f"`value` needs mode constant, not {a.mode}")
+        if len(a.channels) > 2:
+            raise SpecError(f"`channels` is c or [before, after], found {list(a.channels)}")
+        if any(a.channels) and a.mode != "constant":
+            raise SpecError(f"channel padding needs mode constant, not {a.mode}")
+
+    def channel_pair(self, a: Attrs) -> tuple[int, int]:
+        return (a.channels[0], a.channels[-1])
 
     def pairs(self, x: Shape, a: Attrs) -> tuple[tuple[int, int], ...]:
         if len(x) < 3:
@@ -251,7 +303,8 @@ class Pad(Plumbing):
                 raise ShapeError(f"reflect padding {max(pair)} must be smaller than input {n}")
             if a.mode == "circular" and max(pair) > n:
                 raise ShapeError(f"circular padding {max(pair)} must be at most input {n}")
-        return (x[0], x[1], *(n + b + e for n, (b, e) in zip(spatial(x), pairs, strict=True)))
+        channels = x[1] + sum(self.channel_pair(a))
+        return (x[0], channels, *(n + b + e for n, (b, e) in zip(spatial(x), pairs, strict=True)))
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(Window(1, 1, 1, begin) for begin, _ in self.pairs(ins[0], a))
@@ -259,53 +312,140 @@ class Pad(Plumbing):
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import Pad as Module
 
-        return Module(self.pairs(ins[0], a), a.mode, a.value)
+        return Module(self.pairs(ins[0], a), a.mode, a.value, self.channel_pair(a))
 
 
 @register
-class CenterCrop(Plumbing):
+class Crop(Plumbing):
+    """Keep `size` elements of each spatial axis from `offset` on; with a second input and no
+    `size`, crop to that input's spatial size (FCN's score crops at offsets 5, 9 and 31)."""
+
+    name = "crop"
+    summary = "crop the spatial axes to `size` (or to a second input's size) from `offset`"
+    max_inputs = 2
+    field_inputs = 1
+    attrs = (
+        Attr("offset", PerAxis(minimum=0), 0, "first kept index per spatial axis"),
+        Attr("size", PerAxis(optional=True), None, "target size (default: 2nd input's)"),
+    )
+    formulas = {"output size": "size, kept indices offset .. offset + size - 1", "flops": "0 (data movement)"}
+
+    def target(self, a: Attrs, ins: Sequence[Shape]) -> tuple[int, ...]:
+        x = ins[0]
+        if len(x) < 3:
+            raise ShapeError(f"{self.name} needs [N, C, *spatial], found shape {list(x)}")
+        if a.size is not None:
+            return per_axis(self, "size", a.size, x)
+        if len(ins) < 2:
+            raise SpecError(f"{self.name} needs `size` or a second input to take the size from")
+        if len(ins[1]) != len(x):
+            raise ShapeError(f"{self.name} cannot crop {list(x)} to the size of {list(ins[1])}")
+        return tuple(ins[1][2:])
+
+    def offsets(self, a: Attrs, ins: Sequence[Shape], target: tuple[int, ...]) -> tuple[int, ...]:
+        return per_axis(self, "offset", a.offset, ins[0])
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        target = self.target(a, ins)
+        offsets = self.offsets(a, ins, target)
+        for axis, (n, t, o) in enumerate(zip(spatial(x), target, offsets, strict=True)):
+            if t > n or o + t > n:
+                where = f"size {t}" if t > n or o == 0 else f"offset {o} + size {t}"
+                raise ShapeError(f"{self.name} {where} > input {n} on spatial axis {axis} of {list(x)}")
+        return (x[0], x[1], *target)
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(Window(1, 1, 1, -o) for o in self.offsets(a, ins, tuple(out[2:])))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Crop as Module
+
+        return Module(self.offsets(a, ins, tuple(out[2:])), tuple(out[2:]) if a.size is not None else None)
+
+
+@register
+class CenterCrop(Crop):
     """Keep the centred `size` window of each spatial axis, starting at (n - size) // 2; with
     a second input and no `size`, crop to that input's spatial size (U-Net skip connections)."""
 
     name = "center_crop"
     summary = "crop the spatial axes to `size` (or to a second input's size), centred"
-    max_inputs = 2
-    field_inputs = 1
     attrs = (Attr("size", PerAxis(optional=True), None, "target size (default: 2nd input's)"),)
     formulas = {
         "output size": "size, first kept index (n - size) // 2",
         "flops": "0 (data movement)",
     }
 
-    def target(self, a: Attrs, ins: Sequence[Shape]) -> tuple[int, ...]:
-        x = ins[0]
-        if len(x) < 3:
-            raise ShapeError(f"center_crop needs [N, C, *spatial], found shape {list(x)}")
-        if a.size is not None:
-            return per_axis(self, "size", a.size, x)
-        if len(ins) < 2:
-            raise SpecError("center_crop needs `size` or a second input to take the size from")
-        if len(ins[1]) != len(x):
-            raise ShapeError(f"center_crop cannot crop {list(x)} to the size of {list(ins[1])}")
-        return tuple(ins[1][2:])
+    def offsets(self, a: Attrs, ins: Sequence[Shape], target: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple((n - t) // 2 for n, t in zip(spatial(ins[0]), target, strict=True))
+
+
+@register
+class Slice(Plumbing):
+    """`x[..., start:stop:step, ...]` along one axis: a channel split (ShuffleNet v2's chunk)
+    or a strided subsampling of a spatial axis (the CIFAR ResNets' `x[:, :, ::2, ::2]`)."""
+
+    name = "slice"
+    aliases = ("narrow",)
+    summary = "keep start:stop:step along one axis (channel split, strided subsampling)"
+    attrs = (
+        Attr("dim", Int(minimum=1), 1, "the axis (1 = channels, 2.. = spatial; 0, the batch, is not sliced)"),
+        Attr("start", Int(minimum=0), 0, "first kept index"),
+        Attr("stop", Int(minimum=0, optional=True), None, "end (exclusive); null: the axis size"),
+        Attr("step", Int(minimum=1), 1, "keep every step-th index"),
+    )
+    formulas = {"output size": "ceil((stop - start) / step)", "flops": "0 (data movement)"}
+
+    def bounds(self, a: Attrs, x: Shape) -> tuple[int, int]:
+        if a.dim >= len(x):
+            raise ShapeError(f"slice `dim` {a.dim} is not an axis of {list(x)}")
+        n = x[a.dim]
+        stop = n if a.stop is None else a.stop
+        if not a.start < stop <= n:
+            raise ShapeError(f"slice {a.start}:{stop} is empty or outside axis {a.dim} of size {n} in {list(x)}")
+        return a.start, stop
 
     def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
         x = ins[0]
-        target = self.target(a, ins)
-        for axis, (n, t) in enumerate(zip(spatial(x), target, strict=True)):
-            if t > n:
-                raise ShapeError(
-                    f"center_crop size {t} > input {n} on spatial axis {axis} of {list(x)}"
-                )
-        return (x[0], x[1], *target)
+        start, stop = self.bounds(a, x)
+        out = list(x)
+        out[a.dim] = -(-(stop - start) // a.step)
+        return tuple(out)
 
-    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
-        return tuple(Window(1, 1, 1, -((n - t) // 2)) for n, t in zip(spatial(ins[0]), out[2:], strict=True))
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...] | None:
+        if len(out) <= 2:
+            return None
+        return tuple(
+            Window(1, a.step, 1, -a.start) if axis == a.dim else Window()
+            for axis in range(2, len(out))
+        )
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
-        from cnncalc.torch_backend.modules import CenterCrop as Module
+        from cnncalc.torch_backend.modules import Slice as Module
 
-        return Module(tuple(out[2:]) if a.size is not None else None)
+        return Module(a.dim, *self.bounds(a, ins[0]), a.step)
+
+
+@register
+class ChannelShuffle(Plumbing):
+    """ShuffleNet's channel shuffle: view the channels as [groups, C/groups], transpose, flatten."""
+
+    name = "channel_shuffle"
+    summary = "interleave the channels of `groups` groups (ShuffleNet)"
+    attrs = (Attr("groups", Int(minimum=1), doc="number of channel groups"),)
+    formulas = {"output shape": "the input shape", "flops": "0 (data movement)"}
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        if len(x) < 3 or x[1] % a.groups:
+            raise ShapeError(f"channel_shuffle needs [N, C, *spatial] with C divisible by {a.groups}, found {list(x)}")
+        return x
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        return nn.ChannelShuffle(a.groups)
 
 
 class DropoutKind(Plumbing):

@@ -23,6 +23,7 @@ from cnncalc.layers.base import (
     Float,
     Int,
     LayerKind,
+    Params,
     PerAxis,
     Shape,
     Window,
@@ -124,6 +125,46 @@ class AvgPoolNd(PoolNd):
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         cls = _torch_cls("AvgPool", self.spatial_dims)
         return cls(a.kernel, strides(a), a.padding, a.ceil_mode, a.count_include_pad)
+
+
+@register
+class Subsampling2d(LayerKind):
+    """LeNet-5's subsampling layers S2 and S4: each output is the sum of its window times a
+    trainable coefficient per channel, plus a trainable bias per channel."""
+
+    name = "subsampling2d"
+    family = "pool"
+    summary = "LeNet-5 subsampling: window sum * trainable coefficient + bias, per channel"
+    spatial_dims = 2
+    attrs = (
+        Attr("kernel", PerAxis(), doc="window size per spatial axis"),
+        Attr("stride", PerAxis(optional=True), None, "step between windows (null: the kernel)"),
+    )
+    formulas = {
+        "output size": "floor((n - kernel) / stride) + 1",
+        "params": "2 * channels (coefficient and bias)",
+        "flops": "pool: prod(kernel) per output element (k-1 adds + 1 multiply); bias: 1 per output element",
+    }
+
+    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
+        x = ins[0]
+        expect_rank(self, x, 4)
+        sizes = (conv_output_size(n, k, s, (0, 0)) for n, k, s in zip(spatial(x), a.kernel, strides(a), strict=True))
+        return (x[0], x[1], *sizes)
+
+    def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
+        return Params(2 * ins[0][1])
+
+    def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
+        return {"pool": prod(a.kernel) * prod(out), "bias": prod(out)}
+
+    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
+        return tuple(Window(k, s) for k, s in zip(a.kernel, strides(a), strict=True))
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Subsampling
+
+        return Subsampling(ins[0][1], a.kernel, strides(a))
 
 
 @register

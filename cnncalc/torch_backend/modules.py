@@ -97,11 +97,12 @@ class Permute(nn.Module):
 
 
 class Pad(nn.Module):
-    """F.pad with (begin, end) per spatial axis, first axis first."""
+    """F.pad with (begin, end) per spatial axis, first axis first, then the channel pair."""
 
-    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str = "constant", value: float = 0.0):
+    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str = "constant", value: float = 0.0,
+                 channels: tuple[int, int] = (0, 0)):
         super().__init__()
-        self.pad = flat_pads(pads)
+        self.pad = flat_pads(pads) + (tuple(channels) if any(channels) else ())
         self.mode = mode
         self.value = value
 
@@ -111,19 +112,28 @@ class Pad(nn.Module):
         return F.pad(x, self.pad, mode=self.mode)
 
 
-class CenterCrop(nn.Module):
-    """Crop the spatial axes to `size` (or to the spatial size of a second input), centred:
-    the first kept index along an axis is (n - size) // 2."""
+class Crop(nn.Module):
+    """Keep `size` (or the second input's spatial size) from `offset` on every spatial axis."""
 
-    def __init__(self, size: tuple[int, ...] | None = None):
+    def __init__(self, offset: tuple[int, ...], size: tuple[int, ...] | None = None):
         super().__init__()
+        self.offset = offset
         self.size = size
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor | None = None) -> torch.Tensor:
         size = self.size if self.size is not None else tuple(ref.shape[2:])  # type: ignore[union-attr]
-        for axis, target in enumerate(size, start=2):
-            x = x.narrow(axis, (x.shape[axis] - target) // 2, target)
+        for axis, (begin, target) in enumerate(zip(self.offset, size), start=2):
+            x = x.narrow(axis, begin, target)
         return x
+
+
+class Slice(nn.Module):
+    def __init__(self, dim: int, start: int, stop: int, step: int):
+        super().__init__()
+        self.index = (slice(None),) * dim + (slice(start, stop, step),)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[self.index]
 
 
 # -- pooling --------------------------------------------------------------------------------------
@@ -268,6 +278,27 @@ class MaxUnpool(nn.Module):
 # -- convolutions torch.nn lacks ------------------------------------------------------------------
 
 
+class PartialConv(nn.Module):
+    """One single-output convolution per row of a connection table, over the input channels
+    that row lists; outputs concatenated in row order."""
+
+    def __init__(self, a: Any, pads: tuple[tuple[int, int], ...]):
+        super().__init__()
+        self.rows = [list(row) for row in a.connections]
+        self.convs = nn.ModuleList(
+            conv_module(2, len(row), _with(a, out=1), pads) for row in self.rows
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([conv(x[:, row]) for conv, row in zip(self.convs, self.rows)], dim=1)
+
+
+def _with(a: Any, **changes: Any) -> Any:
+    from cnncalc.layers.base import Attrs
+
+    return Attrs({**a, **changes})
+
+
 class LocallyConnected(nn.Module):
     """Unshared convolution (1-D or 2-D): unfold the windows, then one batched matmul with a
     separate [C*K, out] weight per output position (+ a bias per channel and position)."""
@@ -363,3 +394,30 @@ class StochasticDepth(nn.Module):
         if self.p < 1.0:
             keep.div_(1.0 - self.p)
         return x * keep
+
+
+class Subsampling(nn.Module):
+    """LeNet-5's S layers: window sum * coefficient + bias, one pair per channel."""
+
+    def __init__(self, channels: int, kernel: tuple[int, ...], stride: tuple[int, ...]):
+        super().__init__()
+        self.kernel = tuple(kernel)
+        self.stride = tuple(stride)
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sums = F.avg_pool2d(x, self.kernel, self.stride) * math.prod(self.kernel)
+        return sums * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+
+
+class Rbf(nn.Module):
+    """sum_i (x_i - w_ji)^2 = |x|^2 - 2 x.w_j + |w_j|^2: the cross term is one linear map."""
+
+    def __init__(self, features: int, units: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(units, features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        cross = F.linear(x, self.weight)
+        return (x * x).sum(-1, keepdim=True) - 2 * cross + (self.weight * self.weight).sum(-1)

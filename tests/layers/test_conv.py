@@ -64,7 +64,16 @@ DEFORM = [
      [(1, 4, 5, 5)]),
     ("deform_conv2d", {"out": 4, "kernel": [3, 2], "dilation": 2, "padding": [[2, 1], [1, 0]]}, [(1, 3, 7, 6)]),
 ]
-CASES = CONV + TRANSPOSED + LOCAL + DEFORM
+# LeNet-5's C3 (LeCun et al. 1998, Table I): 16 maps over subsets of S2's 6 maps
+LENET_C3 = [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [0, 4, 5], [0, 1, 5],
+            [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [0, 3, 4, 5], [0, 1, 4, 5], [0, 1, 2, 5],
+            [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5], [0, 1, 2, 3, 4, 5]]
+PARTIAL = [
+    ("partial_conv2d", {"out": 16, "kernel": 5, "connections": LENET_C3}, [(2, 6, 14, 14)]),
+    ("partial_conv2d", {"out": 3, "kernel": 3, "stride": 2, "padding": [[1, 0], [0, 1]], "bias": False,
+                        "connections": [[0], [1, 2], [0, 2]]}, [(1, 3, 7, 6)]),
+]
+CASES = CONV + TRANSPOSED + LOCAL + DEFORM + PARTIAL
 
 
 @needs_fvcore
@@ -172,3 +181,42 @@ def test_locally_connected_with_shared_weights_is_the_plain_convolution() -> Non
         module.bias.copy_(inner.bias[:, None].expand(-1, positions))
         x = torch.randn(*shape)
         torch.testing.assert_close(module(x), plain(x), rtol=1e-4, atol=1e-5)
+
+
+def test_lenet_c3_has_1516_parameters_and_151600_connections() -> None:
+    layer = lookup("partial_conv2d")
+    a = layer.make_attrs({"out": 16, "kernel": 5, "connections": LENET_C3})
+    out = layer.shape(a, [(1, 6, 14, 14)])
+    assert out == (1, 16, 10, 10)
+    assert layer.params(a, [(1, 6, 14, 14)], out).params == 1_516  # LeCun et al. 1998
+    flops = layer.flops(a, [(1, 6, 14, 14)], out)
+    assert layer.macs(a, [(1, 6, 14, 14)], out) + flops["bias"] == 151_600
+
+
+@needs_torch
+def test_partial_conv_equals_a_masked_full_convolution() -> None:
+    import torch
+    import torch.nn.functional as F
+
+    layer = lookup("partial_conv2d")
+    a = layer.make_attrs({"out": 16, "kernel": 5, "connections": LENET_C3})
+    module = layer.torch_module(a, [(2, 6, 14, 14)], (2, 16, 10, 10)).double()
+    weight = torch.zeros(16, 6, 5, 5, dtype=torch.float64)
+    for j, (conv, row) in enumerate(zip(module.convs, LENET_C3)):
+        weight[j, row] = conv.weight[0]
+    bias = torch.cat([conv.bias for conv in module.convs])
+    x = torch.randn(2, 6, 14, 14, dtype=torch.float64)
+    assert torch.allclose(module(x), F.conv2d(x, weight, bias))
+
+
+def test_partial_conv_errors() -> None:
+    from cnncalc.errors import SpecError
+
+    layer = lookup("partial_conv2d")
+    with pytest.raises(SpecError, match="`connections` has 2 rows but `out` is 3"):
+        layer.make_attrs({"out": 3, "kernel": 3, "connections": [[0], [1]]})
+    with pytest.raises(SpecError, match=r"row 1 lists \[1, 1\]: channels must be distinct"):
+        layer.make_attrs({"out": 2, "kernel": 3, "connections": [[0], [1, 1]]})
+    a = layer.make_attrs({"out": 1, "kernel": 3, "connections": [[0, 4]]})
+    with pytest.raises(ShapeError, match="row 0 reads channel 4, but the input has 3 channels"):
+        layer.shape(a, [(1, 3, 5, 5)])

@@ -41,6 +41,21 @@ CASES = [
     ("center_crop", {"size": [3, 5]}, [(1, 2, 8, 9)]),
     ("center_crop", {}, [(1, 64, 64, 64), (1, 64, 56, 56)]),
     ("center_crop", {"size": 6}, [(2, 3, 10)]),
+    ("crop", {"offset": 5, "size": 4}, [(1, 2, 12, 11)]),
+    ("crop", {"offset": [9, 2]}, [(1, 21, 40, 40), (1, 21, 30, 30)]),
+    ("pad", {"channels": [8, 8]}, [(1, 16, 4, 4)]),
+    ("pad", {"padding": 1, "channels": 3}, [(1, 2, 4, 5)]),
+    ("slice", {"dim": 1, "stop": 58}, [(1, 116, 7, 7)]),
+    ("slice", {"dim": 1, "start": 58}, [(1, 116, 7, 7)]),
+    ("slice", {"dim": 2, "step": 2}, [(2, 16, 32, 32)]),
+    ("slice", {"dim": 3, "start": 1, "stop": 6, "step": 2}, [(2, 3, 4, 7)]),
+    ("slice", {"dim": 1, "start": 2, "stop": 5}, [(3, 8)]),
+    ("stochastic_depth", {"p": 0.2}, [(2, 3, 4, 4)]),
+    ("stochastic_depth", {"p": 0.1, "mode": "batch"}, [(2, 8)]),
+    ("channel_shuffle", {"groups": 2}, [(1, 8, 3, 3)]),
+    ("channel_shuffle", {"groups": 3}, [(2, 12, 5)]),
+    ("rbf", {"out": 10}, [(2, 84)]),
+    ("rbf", {"out": 3}, [(2, 4, 6)]),
 ]
 
 
@@ -145,3 +160,59 @@ def test_dropout_errors() -> None:
         lookup("dropout").make_attrs({"p": 1.5})
     with pytest.raises(ShapeError, match=r"dropout2d expects a 4-d input, found shape \[2, 3, 4\]"):
         analyse("dropout2d", {}, (2, 3, 4))
+
+
+def test_new_plumbing_windows() -> None:
+    assert analyse("crop", {"offset": [9, 2], "size": 3}, (1, 2, 20, 20))[4] == (Window(1, 1, 1, -9), Window(1, 1, 1, -2))
+    assert analyse("slice", {"dim": 3, "start": 1, "step": 2}, (1, 2, 8, 8))[4] == (Window(), Window(1, 2, 1, -1))
+    assert analyse("slice", {"dim": 1, "stop": 1}, (1, 2, 8, 8))[4] == (Window(), Window())
+    assert analyse("slice", {"dim": 1, "stop": 1}, (1, 2))[4] is None
+    assert analyse("pad", {"channels": [1, 2]}, (1, 2, 8, 8))[0] == (1, 5, 8, 8)
+
+
+def test_new_plumbing_errors() -> None:
+    with pytest.raises(ShapeError, match=r"crop offset 5 \+ size 4 > input 8 on spatial axis 0"):
+        analyse("crop", {"offset": 5, "size": 4}, (1, 2, 8, 9))
+    with pytest.raises(ShapeError, match=r"slice 4:2 is empty or outside axis 1 of size 8"):
+        analyse("slice", {"start": 4, "stop": 2}, (1, 8, 3, 3))
+    with pytest.raises(ShapeError, match=r"slice `dim` 4 is not an axis of \[1, 8, 3, 3\]"):
+        analyse("slice", {"dim": 4}, (1, 8, 3, 3))
+    with pytest.raises(ShapeError, match="channel_shuffle needs .* divisible by 3"):
+        analyse("channel_shuffle", {"groups": 3}, (1, 8, 3, 3))
+    with pytest.raises(SpecError, match="channel padding needs mode constant, not reflect"):
+        lookup("pad").make_attrs({"channels": 1, "mode": "reflect"})
+
+
+@needs_torch
+def test_new_plumbing_moves_the_right_elements() -> None:
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.arange(2 * 6 * 4 * 5, dtype=torch.float32).reshape(2, 6, 4, 5)
+
+    def run(kind: str, attrs: dict, *extra: torch.Tensor) -> torch.Tensor:
+        layer = lookup(kind)
+        a = layer.make_attrs(attrs)
+        ins = [tuple(x.shape), *(tuple(e.shape) for e in extra)]
+        return layer.torch_module(a, ins, layer.shape(a, ins))(x, *extra)
+
+    assert torch.equal(run("slice", {"dim": 1, "start": 3}), x.chunk(2, dim=1)[1])
+    assert torch.equal(run("slice", {"dim": 3, "step": 2}), x[:, :, :, ::2])
+    assert torch.equal(run("crop", {"offset": [1, 2], "size": [2, 3]}), x[:, :, 1:3, 2:5])
+    assert torch.equal(run("crop", {"offset": 1}, torch.zeros(1, 1, 2, 2)), x[:, :, 1:3, 1:3])
+    assert torch.equal(run("pad", {"channels": [2, 1]}), F.pad(x, (0, 0, 0, 0, 2, 1)))
+    shuffled = run("channel_shuffle", {"groups": 2})  # ShuffleNet: [a0 b0 a1 b1 a2 b2]
+    assert torch.equal(shuffled[:, [0, 2, 4]], x[:, :3]) and torch.equal(shuffled[:, [1, 3, 5]], x[:, 3:])
+
+
+@needs_torch
+def test_rbf_is_the_squared_euclidean_distance() -> None:
+    import torch
+
+    layer = lookup("rbf")
+    module = layer.torch_module(layer.make_attrs({"out": 10}), [(3, 84)], (3, 10)).double()
+    x = torch.randn(3, 84, dtype=torch.float64)
+    brute = ((x[:, None, :] - module.weight[None, :, :]) ** 2).sum(-1)
+    assert torch.allclose(module(x), brute)
+    out, params, macs, flops, window = analyse("rbf", {"out": 10}, (3, 84))
+    assert (out, params, macs, window) == ((3, 10), Params(840), 3 * 840, None)

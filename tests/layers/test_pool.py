@@ -57,6 +57,8 @@ CASES = [
     ("channel_maxpool", {"pieces": 2}, [(2, 8, 5, 5)]),
     ("channel_maxpool", {"pieces": 4}, [(1, 8, 10)]),
     ("maxout", {"pieces": 3}, [(4, 12)]),
+    ("subsampling2d", {"kernel": 2}, [(2, 6, 28, 28)]),
+    ("subsampling2d", {"kernel": [2, 3], "stride": 1}, [(1, 3, 5, 7)]),
 ]
 
 
@@ -186,3 +188,30 @@ def test_ceil_mode_overhanging_kernel() -> None:
 
     theirs = tuple(torch.nn.MaxPool1d(2, 2, ceil_mode=True)(torch.zeros(1, 1, 1)).shape)
     assert analyse("maxpool1d", {"kernel": 2, "ceil_mode": True}, (1, 1, 1))[0] == theirs == (1, 1, 1)
+
+
+def test_lenet_subsampling_has_two_parameters_per_map() -> None:
+    layer = lookup("subsampling2d")
+    a = layer.make_attrs({"kernel": 2})
+    out = layer.shape(a, [(1, 6, 28, 28)])
+    assert out == (1, 6, 14, 14)
+    assert layer.params(a, [(1, 6, 28, 28)], out).params == 12  # LeCun et al. 1998: S2
+    flops = layer.flops(a, [(1, 6, 28, 28)], out)
+    assert flops["pool"] + flops["bias"] == 5_880  # S2's 5,880 connections: (4 + 1) per unit
+    assert layer.window(a, [(1, 6, 28, 28)], out) == (Window(2, 2), Window(2, 2))
+
+
+@needs_torch
+def test_subsampling_sums_the_window() -> None:
+    import torch
+
+    layer = lookup("subsampling2d")
+    a = layer.make_attrs({"kernel": 2})
+    module = layer.torch_module(a, [(1, 2, 4, 4)], (1, 2, 2, 2))
+    with torch.no_grad():
+        module.weight.copy_(torch.tensor([2.0, 3.0]))
+        module.bias.copy_(torch.tensor([1.0, -1.0]))
+    x = torch.arange(32.0).reshape(1, 2, 4, 4)
+    brute = torch.tensor([[x[0, c, i:i + 2, j:j + 2].sum() for j in (0, 2)] for c in (0, 1) for i in (0, 2)])
+    expected = brute.reshape(2, 2, 2) * torch.tensor([2.0, 3.0]).view(2, 1, 1) + torch.tensor([1.0, -1.0]).view(2, 1, 1)
+    assert torch.allclose(module(x)[0], expected)
