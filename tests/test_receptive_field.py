@@ -158,3 +158,28 @@ def test_size_only_input_does_not_enter_the_field(tmp_path):
     assert [(a.size, a.jump, a.start) for a in fields["crop"].axes] == [(3, 1, 1 + 17)] * 2
     (field,) = effective_field(graph, shapes, "crop")
     assert sum(1 for w in field.axes[0].weights if w > 0) == 3  # only enc's 3 taps
+
+
+@needs_torch
+def test_squeeze_excitation_gate_widens_the_field_to_the_whole_input(tmp_path):
+    """The SE gate ([N, C, 1] broadcast over [N, C, L]) makes every unit depend on the whole
+    input; the grid (jump, start) stays the feature branch's, so later adds stay aligned."""
+    spec = tmp_path / "se.yaml"
+    spec.write_text(
+        "input: [2, 16]\nlayers:\n"
+        "  - conv1d: {name: main, out: 4, kernel: 3, padding: 1}\n"
+        "  - adaptive_avgpool1d: {name: squeeze, output_size: 1}\n"
+        "  - conv1d: {name: excite, out: 4, kernel: 1}\n"
+        "  - sigmoid: {name: gate}\n"
+        "  - multiply: {name: scaled, from: [main, gate]}\n"
+        "  - add: {name: residual, from: [scaled, main]}\n"
+    )
+    graph = load_graph(str(spec))
+    fields = receptive_fields(graph, infer_shapes(graph))
+    (axis,) = fields["residual"].axes
+    assert fields["residual"].aligned and axis.jump == 1 and axis.start == 0
+    low, high = axis.start - (axis.size - 1) / 2 + 8 * axis.jump, axis.start + (axis.size - 1) / 2 + 8 * axis.jump
+    grad, unit = probe(graph, lambda m: 1.0)
+    support = grad.nonzero().flatten().tolist()
+    assert unit == (8,) and support == list(range(16))
+    assert low <= 0 and high >= 15  # the field covers the gradient's support

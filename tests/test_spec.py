@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cnncalc.analysis import Report, analyze
-from cnncalc.errors import ExitCode, Source, UsageError
+from cnncalc.errors import ExitCode, Source, SpecError, UsageError
 from cnncalc.graph import LayerGraph
 from cnncalc.layers import REGISTRY
 from cnncalc.spec import Overrides, load_graph
@@ -398,3 +398,101 @@ def test_a_file_in_the_cwd_wins_over_the_zoo(tmp_path, monkeypatch):
           - conv1d: {out: 1, kernel: 1}
     """, name="lenet5.yaml")
     assert load_graph("lenet5.yaml").name == "local"
+
+
+# -- extends ------------------------------------------------------------------------------------
+
+BASE = """
+name: base
+input: [3, 32, 32]
+vars: {width: 8, classes: 10}
+defaults:
+  conv2d: {kernel: 3, padding: 1, bias: false}
+layers:
+  - conv2d: {name: conv, out: width}
+  - global_avgpool
+  - flatten
+  - linear: {name: fc, out: classes}
+"""
+
+
+def test_extends_merges_vars_and_defaults_and_keeps_its_own_name(tmp_path):
+    write(tmp_path, BASE, "base.yaml")
+    child = write(tmp_path, "extends: base\nvars: {width: 16}\ndefaults:\n  conv2d: {bias: true}\n", "child.yaml")
+    graph = load_graph(child)
+    assert graph.name == "child"
+    conv = graph.nodes["conv"]
+    assert (conv.attrs.out, conv.attrs.kernel, conv.attrs.bias) == (16, (3, 3), True)  # kernel from base
+    assert analyze(graph).totals.params == (16 * 3 * 9 + 16) + (16 * 10 + 10)
+
+
+def test_extends_replaces_other_sections_and_chains(tmp_path):
+    write(tmp_path, BASE, "base.yaml")
+    write(tmp_path, "extends: base.yaml\ninput: [1, 28, 28]\n", "gray.yaml")
+    leaf = write(tmp_path, "extends: gray\nvars: {classes: 2}\n", "leaf.yaml")
+    graph = load_graph(leaf)
+    assert graph.nodes["input"].attrs.shape == (1, 28, 28)
+    assert graph.nodes["fc"].attrs.out == 2
+
+
+def test_extends_finds_zoo_specs():
+    from cnncalc.spec import zoo_dir
+
+    text = (zoo_dir() / "vgg11.yaml").read_text()
+    assert "extends: vgg16" in text
+    assert load_graph("vgg11").name == "vgg11"
+
+
+def test_error_in_the_parent_points_into_the_parent(tmp_path):
+    write(tmp_path, BASE.replace("out: classes", "out: klasses"), "base.yaml")
+    child = write(tmp_path, "extends: base\n", "child.yaml")
+    with pytest.raises(SpecError) as info:
+        load_graph(child)
+    assert info.value.span.source.path.endswith("base.yaml") and "klasses" in info.value.message
+
+
+# -- alternatives under one name, outputs, list arguments ---------------------------------------
+
+def test_skipped_alternative_does_not_claim_the_name_of_the_active_one(tmp_path):
+    spec = """
+input: [3, 8, 8]
+vars: {swish: true}
+layers:
+  - conv2d: {out: 4, kernel: 1}
+  - silu: {name: act, when: swish}
+  - relu: {name: act, when: not swish}
+  - conv2d: {name: head, from: act, out: 2, kernel: 1}
+"""
+    for swish, kind in ((True, "silu"), (False, "relu")):
+        graph = graph_of(tmp_path, spec, Overrides(vars={"swish": swish}))
+        assert graph.nodes["act"].kind.name == kind
+        assert graph.nodes["head"].inputs == ("act",)
+
+
+def test_an_output_skipped_by_when_is_listed_once(tmp_path):
+    spec = """
+input: [3, 8, 8]
+vars: {aux: false}
+layers:
+  - conv2d: {name: body, out: 4, kernel: 1}
+  - conv2d: {name: aux_head, out: 2, kernel: 1, when: aux}
+  - conv2d: {name: fc, from: body, out: 3, kernel: 1}
+outputs: [fc, aux_head]
+"""
+    assert graph_of(tmp_path, spec).outputs == ["fc", "body"]
+    assert graph_of(tmp_path, spec, Overrides(vars={"aux": True})).outputs == ["fc", "aux_head"]
+
+
+def test_block_arguments_may_be_lists(tmp_path):
+    spec = """
+input: [3, 17, 17]
+blocks:
+  basic_conv:
+    args: {kernel: 1, padding: 0}
+    layers:
+      - conv2d: {name: conv, out: 4, kernel: kernel, padding: padding}
+layers:
+  - basic_conv: {name: b, kernel: [1, 7], padding: [0, 3]}
+"""
+    conv = graph_of(tmp_path, spec).nodes["b.conv"]
+    assert (conv.attrs.kernel, conv.attrs.padding) == ((1, 7), ((0, 0), (3, 3)))

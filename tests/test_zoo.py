@@ -53,6 +53,11 @@ PUBLISHED_PARAMS = {
     "efficientnet_b3": 12_233_232, "efficientnet_b4": 19_341_616, "efficientnet_b5": 30_389_784,
     "efficientnet_b6": 43_040_704, "efficientnet_b7": 66_347_960,
 }
+# The 1998 LeNet-5's 60,000 are its trainable parameters (the RBF centres were fixed by hand).
+PUBLISHED_TRAINABLE = {"lenet5_original": 60_000}
+# Specs the issue names without a published parameter count (checked against torch below).
+UNPUBLISHED = ("cifar_convnet", "zfnet", "unet", "unet_padded", "fcn8s", "conv_autoencoder", "yolov1")
+
 # Xception's published figure counts BN moving statistics as Keras "non-trainable params"; in
 # cnncalc (as in torch) they are buffers, so params = 22,855,952 and buffers = 54,528.
 PARAMS_WITHOUT_BUFFERS = {"xception": (22_855_952, 54_528)}
@@ -73,7 +78,7 @@ PUBLISHED_MACS = {
 
 
 def test_the_zoo_has_every_spec_the_issue_names():
-    missing = sorted(set(PUBLISHED_PARAMS) - set(ZOO))
+    missing = sorted({*PUBLISHED_PARAMS, *PUBLISHED_TRAINABLE, *UNPUBLISHED} - set(ZOO))
     assert not missing, missing
 
 
@@ -91,6 +96,16 @@ def test_published_parameter_counts(name):
         assert (totals.params, totals.buffers) == PARAMS_WITHOUT_BUFFERS[name]
     else:
         assert totals.params == PUBLISHED_PARAMS[name]
+
+
+def test_lenet5_original_trainable_parameters_and_connections():
+    report = analyze(load_graph("lenet5_original"))
+    assert report.totals.trainable_params == PUBLISHED_TRAINABLE["lenet5_original"]
+    assert report.totals.non_trainable_params == 840  # 10 RBF centres of 84
+    # LeCun et al. count 340,908 connections: every weight use, bias included (and the
+    # subsampling layers' k*k-input sum + coefficient + bias per unit)
+    flops = report.totals.flops_by_category
+    assert report.totals.macs + flops["bias"] + flops["pool"] == 340_908
 
 
 @pytest.mark.parametrize("name", sorted(set(PUBLISHED_MACS) & set(ZOO)))
@@ -144,3 +159,41 @@ def test_spec_matches_torch_and_fvcore(name):
         assert row.macs == macs[row.name], row.name
     assert report.totals.params == params
     assert report.totals.buffers == buffers
+
+
+# Howard et al. 2017, Tables 6 and 7: (vars, MACs, params without BN); BN adds gamma/beta.
+MOBILENET_V1 = [
+    ({"alpha": 1.0}, 568_740_352, 4_210_088),
+    ({"alpha": 0.75}, 325_400_448, 2_569_144),
+    ({"alpha": 0.5}, 149_497_088, 1_320_648),
+    ({"alpha": 0.25}, 41_030_272, 464_600),
+    ({"resolution": 192}, 418_121_728, 4_210_088),
+    ({"resolution": 160}, 290_675_200, 4_210_088),
+    ({"resolution": 128}, 186_400_768, 4_210_088),
+]
+
+
+@pytest.mark.parametrize(("knobs", "macs", "params"), MOBILENET_V1, ids=[str(k) for k, *_ in MOBILENET_V1])
+def test_mobilenet_v1_width_and_resolution_multipliers(knobs, macs, params):
+    totals = analyze(load_graph("mobilenet_v1", Overrides(vars={**knobs, "batch_norm": False}))).totals
+    assert (totals.macs, totals.params) == (macs, params)
+
+
+def test_mobilenet_v1_with_batch_norm_adds_gamma_and_beta():
+    assert analyze(load_graph("mobilenet_v1")).totals.params == 4_231_976
+
+
+@pytest.mark.parametrize(("name", "knobs", "params"), [
+    ("inception_v3", {"aux_logits": False}, 23_834_568),   # torchvision, aux head excluded
+    ("densenet121", {"growth_rate": 48, "num_init_features": 96, "block3": 36, "block4": 24},
+     28_681_000),                                          # = torchvision densenet161
+])
+def test_published_variants_through_vars(name, knobs, params):
+    assert analyze(load_graph(name, Overrides(vars=knobs))).totals.params == params
+
+
+@pytest.mark.parametrize(("name", "figure"), [("resnet101", 7.6e9), ("resnet152", 11.3e9)])
+def test_resnet_paper_macs_with_the_stride_on_the_first_1x1(name, figure):
+    """He et al. 2016, Table 1 counts the original bottleneck (stride on the first 1x1)."""
+    macs = analyze(load_graph(name, Overrides(vars={"stride_on_1x1": True}))).totals.macs
+    assert abs(macs - figure) <= 0.01 * figure

@@ -13,7 +13,10 @@ Composition through a window (kernel k, stride s, dilation d, padding p):
 A transposed window (transposed convolution, upsampling) divides the jump by s and widens the
 field by ceil(k_eff/s) - 1 input units (the most taps one output unit receives). Exact fractions
 throughout. Merges take the union of their branches and are flagged when the branches' grids
-disagree (different jump or start). Layers without spatial axes have no receptive field.
+disagree (different jump or start). An input broadcast along an axis (size 1 there, as the
+gate of a squeeze-and-excitation block) feeds every output unit the same values: its field
+joins every unit's field with jump 0, and it does not count towards alignment. Layers without
+spatial axes have no receptive field.
 """
 
 from __future__ import annotations
@@ -67,10 +70,23 @@ def union(fields: list[ReceptiveField]) -> ReceptiveField:
     for per_branch in zip(*(f.axes for f in fields)):
         low = min(a.start - (a.size - 1) / 2 for a in per_branch)
         high = max(a.start + (a.size - 1) / 2 for a in per_branch)
-        if len({(a.jump, a.start) for a in per_branch}) > 1:
+        grids = {(a.jump, a.start) for a in per_branch if a.jump}
+        if len(grids) > 1:
             aligned = False
-        axes.append(AxisField(high - low + 1, max(a.jump for a in per_branch), (low + high) / 2))
+        jump = max(a.jump for a in per_branch)
+        if len(grids) == 1 and any(not a.jump for a in per_branch):
+            # broadcast branches widen the field; `start` stays on the grid's units (the field is
+            # then no longer centred on them: it spans the whole union)
+            (_, centre), = grids
+            axes.append(AxisField(high - low + 1, jump, centre))
+        else:
+            axes.append(AxisField(high - low + 1, jump, (low + high) / 2))
     return ReceptiveField(tuple(axes), aligned)
+
+
+def broadcast(field: AxisField, size_in: int, size_out: int) -> AxisField:
+    """A size-1 axis broadcast over a larger output: every output unit sees the same field."""
+    return AxisField(field.size, Fraction(0), field.start) if size_in == 1 < size_out else field
 
 
 def receptive_fields(graph: LayerGraph, shapes: dict[str, Shape]) -> dict[str, ReceptiveField | None]:
@@ -87,8 +103,11 @@ def receptive_fields(graph: LayerGraph, shapes: dict[str, Shape]) -> dict[str, R
             fields[node.name] = None
             continue
         composed = [
-            ReceptiveField(tuple(a.through(w) for a, w in zip(s.axes, windows)), s.aligned)
-            for s in sources if s is not None
+            ReceptiveField(
+                tuple(broadcast(a.through(w), n, m) for a, w, n, m in zip(s.axes, windows, shape[2:], out[2:])),
+                s.aligned,
+            )
+            for s, shape in zip(sources, ins) if s is not None
         ]
         fields[node.name] = union(composed)
     return fields

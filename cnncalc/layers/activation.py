@@ -40,6 +40,7 @@ ACTIVATION_FLOPS: dict[str, tuple[int, str]] = {
     "silu": (5, "sigmoid (4) and a multiply"),
     "sigmoid": (4, "negate, exp, add 1, divide"),
     "tanh": (1, "tanh"),
+    "scale": (1, "multiply"),
     "hardswish": (5, "add 3, clamp (2), multiply by x, divide by 6"),
     "hardsigmoid": (4, "add 3, clamp (2), divide by 6"),
     "softmax": (5, "max, subtract, exp, sum, divide"),
@@ -168,10 +169,49 @@ class Sigmoid(Activation):
 
 @register
 class Tanh(Activation):
+    """tanh, optionally scaled as LeNet-5's squashing function A*tanh(S*x) (A = 1.7159, S = 2/3)."""
+
     name = "tanh"
-    summary = "hyperbolic tangent"
+    summary = "hyperbolic tangent, optionally amplitude * tanh(slope * x) (LeNet-5)"
+    attrs = (
+        Attr("amplitude", Float(), 1.0, "A in A*tanh(S*x)"),
+        Attr("slope", Float(), 1.0, "S in A*tanh(S*x)"),
+    )
     torch_name = "Tanh"
-    formulas = _formulas("tanh")
+    formulas = {
+        "output shape": "the input shape",
+        "flops": "activation: 1 per element (tanh), +1 for a slope != 1, +1 for an amplitude != 1",
+    }
+
+    def per_element(self, a: Attrs) -> int:
+        return 1 + (a.slope != 1.0) + (a.amplitude != 1.0)
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        import torch.nn as nn
+
+        if a.amplitude == 1.0 and a.slope == 1.0:
+            return nn.Tanh()
+        from cnncalc.torch_backend.modules import ScaledTanh
+
+        return ScaledTanh(a.amplitude, a.slope)
+
+
+@register
+class Scale(Activation):
+    """Multiplication by a constant (FCN-8s scales pool3 by 1e-4 and pool4 by 0.01)."""
+
+    name = "scale"
+    summary = "x * factor, a constant scaling"
+    attrs = (Attr("factor", Float(), doc="the constant"),)
+    formulas = {"output shape": "the input shape", "flops": "activation: 1 per element (multiply)"}
+
+    def per_element(self, a: Attrs) -> int:
+        return 1
+
+    def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
+        from cnncalc.torch_backend.modules import Scale as Module
+
+        return Module(a.factor)
 
 
 @register

@@ -219,7 +219,8 @@ class _Expander:
         items = node.value if node.is_list else [node]
         if not items:
             raise SpecError("`outputs` is empty", span=node.span)
-        return [self.resolve(item, scope) for item in items]
+        # an output skipped by `when:` resolves to the layer it passes through: list it once
+        return list(dict.fromkeys(self.resolve(item, scope) for item in items))
 
     # -- lists and entries --------------------------------------------------------------------
 
@@ -289,10 +290,12 @@ class _Expander:
         env = scope.env
         if "when" in entry.meta and not self.checked_bool(entry.meta["when"], env, "when"):
             # a skipped layer is an identity: it passes its (first) input through
+            # (under a name an active alternative may hold too: the active layer keeps it)
             through = self.inputs_of(entry, scope)[0]
             if "name" in entry.meta:
-                local = self.local_name(entry, scope)
-                scope.names[local] = through
+                local = self.local_name(entry, scope, unique=False)
+                if local not in scope.spans:
+                    scope.names[local] = through
                 scope.pending.discard(local)
             scope.last = through
             return
@@ -317,7 +320,7 @@ class _Expander:
         scope.pending.discard(local)
         scope.spans[local] = entry.node.span
 
-    def local_name(self, entry: _Entry, scope: _Scope) -> str:
+    def local_name(self, entry: _Entry, scope: _Scope, unique: bool = True) -> str:
         if "name" not in entry.meta:
             count = scope.counters.get(entry.kind, 0) + 1
             scope.counters[entry.kind] = count
@@ -329,7 +332,7 @@ class _Expander:
                 else f"a layer name must be a string, found {_found(node)}", span=node.span,
                 hint="names use letters, digits, `_`, `.` and `-`, starting with a letter",
             )
-        if node.value in scope.names and node.value in scope.spans:
+        if unique and node.value in scope.names and node.value in scope.spans:
             first = scope.spans[node.value]
             raise SpecError(
                 f"layer name `{node.value}` is already used", span=node.span,
@@ -513,6 +516,9 @@ class _Expander:
         defaults = expect_map(defaults_node, f"defaults.{kind.name}") if defaults_node else {}
         nodes = {**defaults, **entry.attrs}
         raw = {key: node.plain() for key, node in nodes.items()}
+        for key, value in raw.items():  # a var or argument holding a list: `kernel: k`, k = [1, 7]
+            if isinstance(value, str) and isinstance(env.get(value), (list, tuple)):
+                raw[key] = list(env[value])
         try:
             return kind.make_attrs(raw, self.evaluator(env, list(nodes.values())))
         except SpecError as error:

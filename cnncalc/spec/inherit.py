@@ -36,7 +36,8 @@ def resolve_extends(root: Node, path: Path, seen: tuple[Path, ...] = ()) -> Node
     chain = (*seen, path.resolve())
     if parent_path.resolve() in chain:
         cycle = " -> ".join(p.name for p in (*chain, parent_path))
-        raise SpecError(f"`extends` goes round in a circle: {cycle}", span=target.span)
+        raise SpecError(f"`extends` goes round in a circle: {cycle}", span=target.span,
+                        hint="a spec cannot extend itself, directly or through the specs it extends")
     if len(chain) > MAX_DEPTH:
         raise SpecError(f"`extends` nests deeper than {MAX_DEPTH} specs", span=target.span)
     parent = load(read_source(parent_path, str(parent_path)))

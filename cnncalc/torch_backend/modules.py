@@ -421,3 +421,22 @@ class Rbf(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cross = F.linear(x, self.weight)
         return (x * x).sum(-1, keepdim=True) - 2 * cross + (self.weight * self.weight).sum(-1)
+
+
+class ScaledTanh(nn.Module):
+    def __init__(self, amplitude: float, slope: float):
+        super().__init__()
+        self.amplitude = amplitude
+        self.slope = slope
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.amplitude * torch.tanh(self.slope * x)
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor

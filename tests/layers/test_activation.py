@@ -32,6 +32,7 @@ CASES = [
     ("swish", {"inplace": True}, [X]),
     ("sigmoid", {}, [X]),
     ("tanh", {}, [(2, 7)]),
+    ("scale", {"factor": 0.01}, [X]),
     ("hardswish", {}, [X]),
     ("hardswish", {"inplace": True}, [(1, 2, 9)]),
     ("hardsigmoid", {}, [X]),
@@ -69,7 +70,7 @@ def test_elementwise_contract(kind: str, attrs: dict, shapes: list) -> None:
 
 def test_every_activation_is_in_the_table() -> None:
     kinds = [k for k in REGISTRY.values() if isinstance(k, Activation)]
-    assert len(kinds) == 13
+    assert len(kinds) == 14
     for kind in kinds:
         assert kind.name in ACTIVATION_FLOPS
         assert "flops" in kind.formulas and "activation" in kind.formulas["flops"]
@@ -110,3 +111,15 @@ def test_softmax_window_covers_the_axis() -> None:
     assert x.grad is not None
     touched = (x.grad[0, 0] != 0).nonzero().tolist()
     assert touched == [[1, j] for j in range(5)]
+
+
+@needs_torch
+def test_lenet_scaled_tanh() -> None:
+    import torch
+
+    layer = lookup("tanh")
+    a = layer.make_attrs({"amplitude": 1.7159, "slope": 2 / 3})
+    x = torch.linspace(-3, 3, 13).reshape(1, 13)
+    assert torch.allclose(layer.torch_module(a, [(1, 13)], (1, 13))(x), 1.7159 * torch.tanh(2 / 3 * x))
+    assert layer.flops(a, [(1, 13)], (1, 13)) == {"activation": 3 * 13}
+    assert analyse("tanh", {"amplitude": 1.7159}, (1, 13))[2] == {"activation": 2 * 13}
