@@ -496,3 +496,16 @@ layers:
 """
     conv = graph_of(tmp_path, spec).nodes["b.conv"]
     assert (conv.attrs.kernel, conv.attrs.padding) == ((1, 7), ((0, 0), (3, 3)))
+
+
+def test_a_quoted_expression_may_give_a_list(tmp_path):
+    spec = """
+input: [8, 8, 8]
+vars: {c: 8}
+layers:
+  - pad: {name: p, channels: "[c // 4, c // 4]"}
+  - conv2d: {name: conv, out: 4, kernel: "[1, 3]", padding: "[0, c // 8]"}
+"""
+    graph = graph_of(tmp_path, spec)
+    assert graph.nodes["p"].attrs.channels == (2, 2)
+    assert (graph.nodes["conv"].attrs.kernel, graph.nodes["conv"].attrs.padding) == ((1, 3), ((0, 0), (1, 1)))

@@ -67,6 +67,14 @@ def to_int(value: Any, evaluate: Evaluate, what: str = "an integer") -> int:
     return value
 
 
+def expand_string(value: Any, evaluate: Evaluate) -> Any:
+    """An expression string evaluated (it may give a list: `"[c // 4, c // 4]"`); other values as they are."""
+    if isinstance(value, str):
+        value = evaluate(value)
+        return list(value) if isinstance(value, tuple) else value
+    return value
+
+
 class AttrType:
     """How one attribute's value is written and checked."""
 
@@ -151,6 +159,7 @@ class PerAxis(AttrType):
     def convert(self, value: Any, evaluate: Evaluate, ndim: int | None) -> tuple[int, ...] | None:
         if value is None and self.optional:
             return None
+        value = expand_string(value, evaluate)
         if isinstance(value, list):
             if ndim is not None and len(value) != ndim:
                 raise SpecError(
@@ -174,6 +183,8 @@ class Padding(AttrType):
         if value in ("same", "valid"):
             return value
         axes = ndim or 1
+        if isinstance(value, str) and not value.isidentifier():
+            value = expand_string(value, evaluate)
         if not isinstance(value, list):
             if isinstance(value, str) and value.isidentifier() and value not in ("same", "valid"):
                 close = difflib.get_close_matches(value, ["same", "valid"], n=1)
@@ -214,6 +225,7 @@ class Ints(AttrType):
     def convert(self, value: Any, evaluate: Evaluate, ndim: int | None) -> tuple[int, ...] | None:
         if value is None and self.optional:
             return None
+        value = expand_string(value, evaluate)
         items = value if isinstance(value, list) else [value]
         numbers = tuple(to_int(v, evaluate) for v in items)
         if self.minimum is not None and any(n < self.minimum for n in numbers):
