@@ -1,7 +1,7 @@
 """Golden reports of the bundled specs in every format, compared byte for byte.
 
 Regenerate after an intended change with CNNCALC_UPDATE_GOLDEN=1 and review the diff. The
-numbers inside are proven independently (tests/test_models.py); these pin the presentation. The
+numbers inside are proven independently (tests/test_zoo.py, tests/test_models.py); these pin the presentation. The
 harness also checks that per-layer rows add up to the totals.
 """
 
@@ -20,10 +20,11 @@ from cnncalc.report.table import render_table
 from cnncalc.report.to_csv import render_csv
 from cnncalc.report.to_json import render_json
 from cnncalc.report.to_markdown import render_markdown
-from cnncalc.spec import load_graph
+from cnncalc.spec import load_graph, zoo_names
 
 GOLDEN = Path(__file__).parent / "golden"
-SPECS = ["lenet5", "mnist1d_cnn", "alexnet", "vgg16", "resnet50"]
+SPECS = ["lenet5", "mnist1d_cnn", "alexnet", "vgg16", "resnet50"]  # every format
+ZOO = zoo_names()  # every spec: the table
 UPDATE = os.environ.get("CNNCALC_UPDATE_GOLDEN") == "1"
 
 
@@ -43,6 +44,7 @@ RENDERERS = {
 
 def check_golden(path: Path, text: str) -> None:
     if UPDATE or not path.exists():
+        path.parent.mkdir(exist_ok=True)
         path.write_text(text)
         if not UPDATE:
             pytest.fail(f"{path.name} was missing and has been written; review and commit it")
@@ -56,6 +58,11 @@ def test_golden_report(name, extension):
     check_golden(GOLDEN / f"{name}.{extension}", RENDERERS[extension](report))
 
 
+@pytest.mark.parametrize("name", sorted(set(ZOO) - set(SPECS)))
+def test_zoo_golden_table(name):
+    check_golden(GOLDEN / "zoo" / f"{name}.txt", table_text(analyze(load_graph(name))))
+
+
 @pytest.mark.parametrize("name", SPECS)
 def test_collapsed_golden(name):
     report = analyze(load_graph(name)).collapsed(0)
@@ -63,7 +70,7 @@ def test_collapsed_golden(name):
 
 
 @pytest.mark.parametrize("depth", [None, 0, 1])
-@pytest.mark.parametrize("name", SPECS)
+@pytest.mark.parametrize("name", ZOO)
 def test_rows_sum_to_totals(name, depth):
     report = analyze(load_graph(name)).collapsed(depth)
     data = json.loads(render_json(report))
