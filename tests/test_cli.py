@@ -128,3 +128,19 @@ def test_layers_listing_and_one_kind():
 def test_version():
     result = cnncalc("--version")
     assert result.returncode == 0 and result.stdout.startswith("cnncalc ")
+
+
+def test_readme_zoo_table_is_what_cnncalc_zoo_prints():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("<!-- zoo:begin -->\n")[1].split("<!-- zoo:end -->")[0]
+    result = cnncalc("zoo", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert table == result.stdout, "README's zoo table is stale: paste `cnncalc zoo --format markdown`"
+
+
+def test_zoo_json_lists_every_bundled_spec():
+    from cnncalc.spec import zoo_names
+
+    data = json.loads(cnncalc("zoo", "--format", "json").stdout)
+    assert [row["name"] for row in data] == zoo_names()
+    assert {row["name"]: row["params"] for row in data}["resnet50"] == 25_557_032

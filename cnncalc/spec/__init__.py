@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import LayerGraph
@@ -29,7 +30,13 @@ def zoo_dir() -> Path:
 
 
 def zoo_names() -> list[str]:
-    return sorted(p.stem for p in zoo_dir().glob("*.yaml"))
+    """Bundled spec names in natural order (resnet18 before resnet101)."""
+    import re
+
+    def key(name: str) -> list[Any]:
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+    return sorted((p.stem for p in zoo_dir().glob("*.yaml")), key=key)
 
 
 def resolve_spec(name: str) -> Path:
