@@ -23,6 +23,7 @@ from cnncalc.layers.base import (
     Float,
     Int,
     LayerKind,
+    Padding,
     Params,
     PerAxis,
     Shape,
@@ -31,7 +32,7 @@ from cnncalc.layers.base import (
     register,
     spatial,
 )
-from cnncalc.window import adaptive_window, conv_output_size
+from cnncalc.window import adaptive_window, conv_output_size, resolve_padding
 
 
 def strides(a: Attrs) -> tuple[int, ...]:
@@ -63,7 +64,7 @@ class PoolNd(LayerKind):
     def check(self, a: Attrs) -> None:
         check_half_kernel(self, a)
 
-    def pads(self, a: Attrs) -> tuple[tuple[int, int], ...]:
+    def pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
         return tuple((p, p) for p in a.padding)
 
     def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
@@ -72,7 +73,7 @@ class PoolNd(LayerKind):
         dilation = a.get("dilation", (1,) * len(a.kernel))
         sizes = (
             conv_output_size(n, k, s, p, d, a.ceil_mode)
-            for n, k, s, p, d in zip(spatial(x), a.kernel, strides(a), self.pads(a), dilation, strict=True)
+            for n, k, s, p, d in zip(spatial(x), a.kernel, strides(a), self.pads(a, ins), dilation, strict=True)
         )
         return (x[0], x[1], *sizes)
 
@@ -84,28 +85,52 @@ class PoolNd(LayerKind):
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         dilation = a.get("dilation", (1,) * len(a.kernel))
         return tuple(
-            Window(k, s, d, p)
-            for k, s, d, p in zip(a.kernel, strides(a), dilation, a.padding, strict=True)
+            Window(k, s, d, p[0])
+            for k, s, d, p in zip(a.kernel, strides(a), dilation, self.pads(a, ins), strict=True)
         )
 
 
 class MaxPoolNd(PoolNd):
+    """Max pooling; besides torch's symmetric padding (at most half the kernel) it takes
+    asymmetric `[[begin, end], ...]` and TensorFlow's `same` (-inf padding, the odd one at the end)."""
+
     op = "max"
     attrs = (
         Attr("kernel", PerAxis(), doc="window size per spatial axis"),
         Attr("stride", PerAxis(optional=True), None, "step between windows (null: the kernel)"),
-        Attr("padding", PerAxis(minimum=0), 0, "implicit -inf padding on both sides"),
+        Attr("padding", Padding(), 0, "implicit -inf padding: p, per axis, [[begin, end], ...], same or valid"),
         Attr("dilation", PerAxis(), 1, "spacing between window taps"),
         Attr("ceil_mode", Bool(), False, "round the output size up"),
     )
     formulas = {
-        "output size": "floor_or_ceil((n + 2*padding - dilation*(kernel-1) - 1) / stride) + 1",
+        "output size": "floor_or_ceil((n + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride) + 1; "
+                       "same: ceil(n / stride)",
         "flops": "pool: (prod(kernel) - 1) comparisons per output element",
     }
 
+    def check(self, a: Attrs) -> None:
+        if isinstance(a.padding, str):
+            return
+        for k, (begin, end) in zip(a.kernel, a.padding):
+            if begin == end and begin > k // 2:
+                raise SpecError(
+                    f"{self.name} padding {begin} must be at most half the kernel {k} (at most {k // 2})",
+                    hint="torch pads at most half a window on each side; asymmetric [[begin, end]] "
+                         "padding and `same` are applied as an explicit -inf pad instead",
+                )
+
+    def pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
+        return resolve_padding(a.padding, spatial(ins[0]), a.kernel, strides(a), a.dilation)
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         cls = _torch_cls("MaxPool", self.spatial_dims)
-        return cls(a.kernel, strides(a), a.padding, a.dilation, ceil_mode=a.ceil_mode)
+        pads = self.pads(a, ins)
+        if all(b == e and b <= k // 2 for (b, e), k in zip(pads, a.kernel)):
+            return cls(a.kernel, strides(a), tuple(b for b, _ in pads), a.dilation, ceil_mode=a.ceil_mode)
+        from cnncalc.torch_backend.modules import Padded
+
+        inner = cls(a.kernel, strides(a), 0, a.dilation, ceil_mode=a.ceil_mode)
+        return Padded(pads, "constant", inner, value=float("-inf"))
 
 
 class AvgPoolNd(PoolNd):
@@ -230,7 +255,7 @@ class LPPoolNd(PoolNd):
         if a.norm_type <= 0:
             raise SpecError(f"norm_type must be positive, found {a.norm_type}")
 
-    def pads(self, a: Attrs) -> tuple[tuple[int, int], ...]:
+    def pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
         return tuple((0, 0) for _ in a.kernel)
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:

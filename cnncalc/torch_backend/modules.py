@@ -13,14 +13,16 @@ from torch import nn
 class Padded(nn.Module):
     """Explicit (possibly asymmetric) padding in front of a layer that is built unpadded."""
 
-    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str, inner: nn.Module):
+    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str, inner: nn.Module, value: float = 0.0):
         super().__init__()
-        # F.pad takes the last axis first
-        self.pad = tuple(p for pair in reversed(pads) for p in pair)
+        self.pad = flat_pads(pads)
         self.mode = "constant" if mode == "zeros" else mode
+        self.value = value
         self.inner = inner
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "constant":
+            return self.inner(F.pad(x, self.pad, mode="constant", value=self.value))
         return self.inner(F.pad(x, self.pad, mode=self.mode))
 
 

@@ -57,6 +57,12 @@ CASES = [
     ("channel_maxpool", {"pieces": 2}, [(2, 8, 5, 5)]),
     ("channel_maxpool", {"pieces": 4}, [(1, 8, 10)]),
     ("maxout", {"pieces": 3}, [(4, 12)]),
+    ("maxpool2d", {"kernel": 3, "stride": 2, "padding": "same"}, [(1, 4, 74, 74)]),
+    ("maxpool2d", {"kernel": 3, "stride": 2, "padding": "same"}, [(1, 4, 147, 147)]),
+    ("maxpool2d", {"kernel": 3, "stride": 2, "padding": "same", "ceil_mode": True}, [(1, 4, 37, 38)]),
+    ("maxpool2d", {"kernel": 2, "stride": 2, "padding": [[0, 1], [1, 0]], "ceil_mode": True}, [(1, 2, 7, 8)]),
+    ("maxpool2d", {"kernel": 3, "padding": "valid"}, [(1, 2, 7, 8)]),
+    ("maxpool1d", {"kernel": 4, "stride": 3, "padding": [[3, 0]]}, [(1, 2, 11)]),
     ("subsampling2d", {"kernel": 2}, [(2, 6, 28, 28)]),
     ("subsampling2d", {"kernel": [2, 3], "stride": 1}, [(1, 3, 5, 7)]),
 ]
@@ -215,3 +221,26 @@ def test_subsampling_sums_the_window() -> None:
     brute = torch.tensor([[x[0, c, i:i + 2, j:j + 2].sum() for j in (0, 2)] for c in (0, 1) for i in (0, 2)])
     expected = brute.reshape(2, 2, 2) * torch.tensor([2.0, 3.0]).view(2, 1, 1) + torch.tensor([1.0, -1.0]).view(2, 1, 1)
     assert torch.allclose(module(x)[0], expected)
+
+
+@needs_torch
+def test_tf_same_max_pool_pads_with_minus_infinity_at_the_end() -> None:
+    """TensorFlow's SAME max pool: out = ceil(n / stride), the odd padding at the end, -inf."""
+    import torch
+
+    layer = lookup("maxpool2d")
+    a = layer.make_attrs({"kernel": 3, "stride": 2, "padding": "same"})
+    ins = [(1, 1, 4, 4)]
+    out = layer.shape(a, ins)
+    assert out == (1, 1, 2, 2)
+    assert layer.window(a, ins, out) == (Window(3, 2, 1, 0), Window(3, 2, 1, 0))  # pads (0, 1)
+    x = -torch.arange(16.0).reshape(1, 1, 4, 4)  # all <= 0: a zero pad would win the max
+    y = layer.torch_module(a, ins, out)(x)
+    brute = torch.tensor([[max(x[0, 0, i:i + 3, j:j + 3].flatten().tolist()) for j in (0, 2)] for i in (0, 2)])
+    assert torch.equal(y[0, 0], brute)
+
+
+def test_torch_half_kernel_rule_only_binds_symmetric_padding() -> None:
+    with pytest.raises(SpecError, match="maxpool2d padding 2 must be at most half the kernel 3"):
+        lookup("maxpool2d").make_attrs({"kernel": 3, "padding": 2})
+    lookup("maxpool2d").make_attrs({"kernel": 3, "padding": [[2, 0], [0, 2]]})  # explicit -inf pad
