@@ -56,7 +56,7 @@ class Linear(LayerKind):
     def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
         x = ins[0]
         if len(x) < 2:
-            raise ShapeError(f"linear needs [N, ..., features], found shape {list(x)}")
+            raise ShapeError(f"{self.name} needs [N, ..., features], found shape {list(x)}")
         return (*x[:-1], a.out)
 
     def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
@@ -96,12 +96,12 @@ class Plumbing(LayerKind):
 
 
 @register
-class Rbf(LayerKind):
+class Rbf(Linear):
     """Euclidean radial basis function units (LeNet-5's output layer): y_j = sum_i (x_i - w_ji)^2
     over the last axis. One multiply-accumulate per (input, unit) pair, like a linear layer."""
 
     name = "rbf"
-    family = "linear"
+    aliases = ()
     summary = "Euclidean RBF units over the last axis: y_j = sum_i (x_i - w_ji)^2 (LeNet-5 output)"
     attrs = (Attr("out", Int(minimum=1), doc="output units"),)
     formulas = {
@@ -111,24 +111,12 @@ class Rbf(LayerKind):
         "flops": "linear: 2*macs (square and accumulate); other: macs (the subtractions)",
     }
 
-    def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
-        x = ins[0]
-        if len(x) < 2:
-            raise ShapeError(f"rbf needs [N, ..., features], found shape {list(x)}")
-        return (*x[:-1], a.out)
-
     def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
         return Params(ins[0][-1] * a.out)
-
-    def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
-        return prod(ins[0]) * a.out
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         macs = self.macs(a, ins, out)
         return {"linear": 2 * macs, "other": macs}
-
-    def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
-        return None
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import Rbf as Module
