@@ -45,6 +45,7 @@ def resolve_extends(root: Node, path: Path, seen: tuple[Path, ...] = ()) -> Node
         raise SpecError(f"{target.value}: the spec it extends is not a mapping of sections",
                         span=target.span)
     parent = resolve_extends(parent, parent_path, chain)
+    _check_vars(parent, root, target)
     return _merge(parent, root)
 
 
@@ -64,6 +65,21 @@ def _locate(target: Node, path: Path) -> Path:
 
 def replace_span(error: SpecError, node: Node) -> SpecError:
     return SpecError(error.message, span=node.span, hint=error.hint)
+
+
+def _check_vars(parent: Node, child: Node, target: Node) -> None:
+    """A var the parent lacks is a typo unless this spec brings layers or blocks that may use it."""
+    if "vars" not in child.value or not child.value["vars"].is_map or {"layers", "blocks"} & set(child.value):
+        return
+    from cnncalc.layers.base import suggest
+
+    known = parent.value["vars"].value if "vars" in parent.value and parent.value["vars"].is_map else {}
+    for name, span in child.value["vars"].key_spans.items():
+        if name not in known:
+            raise SpecError(
+                f"`{name}` is not a var of {target.value}", span=span,
+                hint=suggest(name, list(known)) or (f"its vars: {', '.join(known)}" if known else "it has no vars"),
+            )
 
 
 def _merge(parent: Node, child: Node) -> Node:
