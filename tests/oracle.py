@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.layers import lookup
-
-# fvcore counts these operators as multiply-accumulates; everything else it counts (norms,
-# upsampling, pooling) is not a MAC under cnncalc's convention.
-FVCORE_MAC_OPS = {"conv", "addmm", "matmul", "linear", "bmm", "einsum", "mm", "baddbmm"}
+from cnncalc.torch_backend.verify import FVCORE_MAC_OPS  # the fvcore ops that are MACs, one list
 
 
 @dataclass(frozen=True)

@@ -73,14 +73,11 @@ def union(fields: list[ReceptiveField]) -> ReceptiveField:
         grids = {(a.jump, a.start) for a in per_branch if a.jump}
         if len(grids) > 1:
             aligned = False
-        jump = max(a.jump for a in per_branch)
-        if len(grids) == 1 and any(not a.jump for a in per_branch):
-            # broadcast branches widen the field; `start` stays on the grid's units (the field is
-            # then no longer centred on them: it spans the whole union)
-            (_, centre), = grids
-            axes.append(AxisField(high - low + 1, jump, centre))
-        else:
-            axes.append(AxisField(high - low + 1, jump, (low + high) / 2))
+        # broadcast branches widen the field; `start` stays on the grid's units (the field is then
+        # no longer centred on them: it spans the whole union)
+        broadcast_only = len(grids) == 1 and any(not a.jump for a in per_branch)
+        centre = next(iter(grids))[1] if broadcast_only else (low + high) / 2
+        axes.append(AxisField(high - low + 1, max(a.jump for a in per_branch), centre))
     return ReceptiveField(tuple(axes), aligned)
 
 

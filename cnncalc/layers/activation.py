@@ -203,10 +203,7 @@ class Scale(Activation):
     name = "scale"
     summary = "x * factor, a constant scaling"
     attrs = (Attr("factor", Float(), doc="the constant"),)
-    formulas = {"output shape": "the input shape", "flops": "activation: 1 per element (multiply)"}
-
-    def per_element(self, a: Attrs) -> int:
-        return 1
+    formulas = _formulas("scale")
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import Scale as Module

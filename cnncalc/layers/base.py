@@ -183,16 +183,15 @@ class Padding(AttrType):
         if value in ("same", "valid"):
             return value
         axes = ndim or 1
-        if isinstance(value, str) and not value.isidentifier():
-            value = expand_string(value, evaluate)
+        if isinstance(value, str) and value.isidentifier():
+            close = difflib.get_close_matches(value, ["same", "valid"], n=1)
+            if close:
+                raise SpecError(
+                    f"expected an int, a list, same or valid, found string {value!r}",
+                    hint=f"did you mean `{close[0]}`?",
+                )
+        value = expand_string(value, evaluate)
         if not isinstance(value, list):
-            if isinstance(value, str) and value.isidentifier() and value not in ("same", "valid"):
-                close = difflib.get_close_matches(value, ["same", "valid"], n=1)
-                if close:
-                    raise SpecError(
-                        f"expected an int, a list, same or valid, found string {value!r}",
-                        hint=f"did you mean `{close[0]}`?",
-                    )
             p = to_int(value, evaluate, "an int, a list, same or valid")
             pairs = ((p, p),) * axes
         elif len(value) != axes:

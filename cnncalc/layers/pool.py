@@ -40,12 +40,14 @@ def strides(a: Attrs) -> tuple[int, ...]:
     return tuple(a.kernel if a.stride is None else a.stride)
 
 
-def check_half_kernel(kind: LayerKind, a: Attrs) -> None:
-    """PyTorch pools need padding <= kernel // 2 on every axis."""
-    for k, p in zip(a.kernel, a.padding, strict=True):
-        if p > k // 2:
+def check_half_kernel(kind: LayerKind, kernel: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                      hint: str | None = None) -> None:
+    """PyTorch pools need symmetric padding <= kernel // 2 on every axis."""
+    for k, (begin, end) in zip(kernel, pads, strict=True):
+        if begin == end and begin > k // 2:
             raise SpecError(
-                f"{kind.name} padding {p} must be at most half the kernel {k} (at most {k // 2})"
+                f"{kind.name} padding {begin} must be at most half the kernel {k} (at most {k // 2})",
+                hint=hint,
             )
 
 
@@ -62,7 +64,7 @@ class PoolNd(LayerKind):
     op = "max"
 
     def check(self, a: Attrs) -> None:
-        check_half_kernel(self, a)
+        check_half_kernel(self, a.kernel, tuple((p, p) for p in a.padding))
 
     def pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
         return tuple((p, p) for p in a.padding)
@@ -109,15 +111,12 @@ class MaxPoolNd(PoolNd):
     }
 
     def check(self, a: Attrs) -> None:
-        if isinstance(a.padding, str):
-            return
-        for k, (begin, end) in zip(a.kernel, a.padding):
-            if begin == end and begin > k // 2:
-                raise SpecError(
-                    f"{self.name} padding {begin} must be at most half the kernel {k} (at most {k // 2})",
-                    hint="torch pads at most half a window on each side; asymmetric [[begin, end]] "
-                         "padding and `same` are applied as an explicit -inf pad instead",
-                )
+        if not isinstance(a.padding, str):
+            check_half_kernel(
+                self, a.kernel, a.padding,
+                hint="torch pads at most half a window on each side; asymmetric [[begin, end]] "
+                     "padding and `same` are applied as an explicit -inf pad instead",
+            )
 
     def pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
         return resolve_padding(a.padding, spatial(ins[0]), a.kernel, strides(a), a.dilation)

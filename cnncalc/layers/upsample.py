@@ -179,7 +179,7 @@ class MaxUnpoolNd(LayerKind):
     }
 
     def check(self, a: Attrs) -> None:
-        check_half_kernel(self, a)
+        check_half_kernel(self, a.kernel, tuple((p, p) for p in a.padding))
 
     def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
         x = ins[0]

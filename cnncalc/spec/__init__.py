@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ def zoo_dir() -> Path:
 
 def zoo_names() -> list[str]:
     """Bundled spec names in natural order (resnet18 before resnet101)."""
-    import re
 
     def key(name: str) -> list[Any]:
         return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]

@@ -516,9 +516,6 @@ class _Expander:
         defaults = expect_map(defaults_node, f"defaults.{kind.name}") if defaults_node else {}
         nodes = {**defaults, **entry.attrs}
         raw = {key: node.plain() for key, node in nodes.items()}
-        for key, value in raw.items():  # a var or argument holding a list: `kernel: k`, k = [1, 7]
-            if isinstance(value, str) and isinstance(env.get(value), (list, tuple)):
-                raw[key] = list(env[value])
         try:
             return kind.make_attrs(raw, self.evaluator(env, list(nodes.values())))
         except SpecError as error:

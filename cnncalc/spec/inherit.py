@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cnncalc.errors import SpecError
+from cnncalc.layers.base import suggest
 from cnncalc.spec.loader import Node, load, read_source
 
 MERGED = ("vars", "blocks")
@@ -71,8 +72,6 @@ def _check_vars(parent: Node, child: Node, target: Node) -> None:
     """A var the parent lacks is a typo unless this spec brings layers or blocks that may use it."""
     if "vars" not in child.value or not child.value["vars"].is_map or {"layers", "blocks"} & set(child.value):
         return
-    from cnncalc.layers.base import suggest
-
     known = parent.value["vars"].value if "vars" in parent.value and parent.value["vars"].is_map else {}
     for name, span in child.value["vars"].key_spans.items():
         if name not in known:
