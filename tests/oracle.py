@@ -20,6 +20,9 @@ class Analytic:
     params: int
     buffers: int
     macs: int
+    #: backward FLOPs (grad-input + grad-weight) with the inputs needing gradients, and without
+    backward: int
+    backward_first: int
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Measured:
     params: int
     buffers: int
     macs: int | None
+    backward: int | None = None
+    backward_first: int | None = None
 
 
 def analytic_layer(kind_name: str, attrs: Mapping[str, Any], in_shapes: Sequence[tuple[int, ...]]) -> Analytic:
@@ -36,7 +41,12 @@ def analytic_layer(kind_name: str, attrs: Mapping[str, Any], in_shapes: Sequence
     ins = [tuple(s) for s in in_shapes]
     out = kind.shape(a, ins)
     counts = kind.params(a, ins, out)
-    return Analytic(out, counts.params, counts.buffers, kind.macs(a, ins, out))
+
+    def backward(grads: bool) -> int:
+        parts = kind.backward_flops(a, ins, out, [grads] * len(ins), counts.params > 0)
+        return parts.get("grad_input", 0) + parts.get("grad_weight", 0)
+
+    return Analytic(out, counts.params, counts.buffers, kind.macs(a, ins, out), backward(True), backward(False))
 
 
 def fvcore_macs(module: Any, inputs: tuple[Any, ...]) -> int:
@@ -65,8 +75,31 @@ def measure_layer(
         result = module(*inputs)
     params = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
-    macs = fvcore_macs(module, inputs) if with_fvcore else None
-    return Measured(tuple(result.shape), params, buffers, macs)
+    if not with_fvcore:
+        return Measured(tuple(result.shape), params, buffers, None)
+    return Measured(tuple(result.shape), params, buffers, fvcore_macs(module, inputs),
+                    backward_flops(module, ins, True), backward_flops(module, ins, False))
+
+
+def backward_flops(module: Any, in_shapes: Sequence[tuple[int, ...]], grads: bool) -> int:
+    """FlopCounterMode's count of one backward pass (grouped grad-weight corrected, see
+    cnncalc.torch_backend.flops; test_verify checks that correction against split convolutions)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from cnncalc.torch_backend.flops import _GroupedConvBackward
+
+    torch.manual_seed(0)
+    leaves = [torch.randn(*s).requires_grad_(grads) for s in in_shapes]
+    result = module(*(leaf.clone() for leaf in leaves))  # a clone: in-place layers may write it
+    if not result.requires_grad:
+        return 0
+    counter = FlopCounterMode(display=False, custom_mapping={
+        torch.ops.aten.convolution_backward: _GroupedConvBackward(),
+    })
+    with counter:
+        result.float().sum().backward()
+    return int(counter.get_total_flops())
 
 
 def assert_layer_matches_torch(
@@ -80,6 +113,9 @@ def assert_layer_matches_torch(
     assert ours.buffers == theirs.buffers, f"buffers {ours.buffers} != torch {theirs.buffers}: {where}"
     if theirs.macs is not None:
         assert ours.macs == theirs.macs, f"MACs {ours.macs} != fvcore {theirs.macs}: {where}"
+        assert (ours.backward, ours.backward_first) == (theirs.backward, theirs.backward_first), (
+            f"backward FLOPs {ours.backward}/{ours.backward_first} != FlopCounterMode "
+            f"{theirs.backward}/{theirs.backward_first} (inputs needing grad / not): {where}")
 
 
 def case_id(case: tuple[Any, ...]) -> str:

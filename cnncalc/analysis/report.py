@@ -29,6 +29,7 @@ class Row:
     param_bytes: int
     activation_bytes: int
     rf: ReceptiveField | None
+    backward_by_part: dict[str, int] = field(default_factory=dict)
     scopes: tuple[str, ...] = ()
     line: int | None = None
     layers: int = 1  # how many layers the row stands for (collapsed blocks)
@@ -40,6 +41,10 @@ class Row:
     @property
     def flops(self) -> int:
         return sum(self.flops_by_category.values())
+
+    @property
+    def backward_flops(self) -> int:
+        return sum(self.backward_by_part.values())
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ class Totals:
     buffer_bytes: int
     input_bytes: int
     activation_bytes: int
+    backward_by_part: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def backward_flops(self) -> int:
+        return sum(self.backward_by_part.values())
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ def analyze(graph: LayerGraph) -> Report:
             non_trainable_params=cost.non_trainable_params, buffers=cost.buffers,
             macs=cost.macs, flops_by_category=cost.flops_by_category,
             param_bytes=cost.params * size, activation_bytes=outputs[node.name],
-            rf=fields[node.name], scopes=node.scopes,
+            rf=fields[node.name], backward_by_part=cost.backward_by_part, scopes=node.scopes,
             line=node.span.line if node.span else None,
         ))
     inputs = {n.name: shapes[n.name] for n in graph.inputs}
@@ -128,7 +138,16 @@ def _totals(rows: Iterable[Row], input_bytes: int, size: int) -> Totals:
         buffer_bytes=buffers * size,
         input_bytes=input_bytes,
         activation_bytes=sum(r.activation_bytes for r in rows),
+        backward_by_part=_sum_parts(r.backward_by_part for r in rows),
     )
+
+
+def _sum_parts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 def collapse(rows: list[Row], depth: int) -> list[Row]:
@@ -155,16 +174,13 @@ def collapse(rows: list[Row], depth: int) -> list[Row]:
             continue
         members = groups[item]
         last = members[-1]
-        by_category: dict[str, int] = {}
-        for member in members:
-            for category, value in member.flops_by_category.items():
-                by_category[category] = by_category.get(category, 0) + value
         result.append(Row(
             name=item, kind="block", inputs=members[0].inputs, output_shape=last.output_shape,
             trainable_params=sum(m.trainable_params for m in members),
             non_trainable_params=sum(m.non_trainable_params for m in members),
             buffers=sum(m.buffers for m in members), macs=sum(m.macs for m in members),
-            flops_by_category=by_category, param_bytes=sum(m.param_bytes for m in members),
+            flops_by_category=_sum_parts(m.flops_by_category for m in members),
+            backward_by_part=_sum_parts(m.backward_by_part for m in members), param_bytes=sum(m.param_bytes for m in members),
             activation_bytes=sum(m.activation_bytes for m in members), rf=last.rf,
             scopes=last.scopes[:depth], line=members[0].line,
             layers=sum(m.layers for m in members),

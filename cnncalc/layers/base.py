@@ -31,6 +31,9 @@ FLOP_CATEGORIES = (
     "conv", "linear", "matmul", "bias", "norm", "activation", "pool", "merge", "upsample", "other",
 )
 
+#: parts of a layer's backward FLOPs (see LayerKind.backward_flops)
+BACKWARD_PARTS = ("grad_input", "grad_weight", "grad_bias")
+
 
 class _Required:
     def __repr__(self) -> str:
@@ -401,6 +404,26 @@ class LayerKind:
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {}
+
+    def backward_flops(self, a: Attrs, ins: Sequence[Shape], out: Shape,
+                       grads: Sequence[bool], weights: bool) -> dict[str, int]:
+        """FLOPs of the backward pass by part (BACKWARD_PARTS), for layers with MACs.
+
+        `grads[i]`: input i needs a gradient (some layer before it trains); `weights`: this
+        layer's weights train. Each gradient of a multiply-accumulate operand costs what the
+        forward product costs: grad-input is a transposed convolution (or `grad @ W`) and
+        grad-weight a correlation of the input with the output gradient, both with the forward's
+        MACs, groups included. grad-bias is one add per output element. Elementwise layers'
+        backward work is not counted (the convention of FLOP counters that count backward).
+        """
+        macs = self.macs(a, ins, out)
+        if not macs:
+            return {}
+        return {
+            "grad_input": 2 * macs if grads[0] else 0,
+            "grad_weight": 2 * macs if weights else 0,
+            "grad_bias": self.flops(a, ins, out).get("bias", 0) if weights else 0,
+        }
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...] | None:
         """One Window per spatial axis, or None when the output has no spatial axes that map

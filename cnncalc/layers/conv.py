@@ -345,6 +345,15 @@ class DeformConv2d(ConvNd):
         offset_out = (out[0], 2 * a.offset_groups * prod(a.kernel), *out[2:])
         return super().macs(a, ins, out) + super().macs(self._offset(a, ins), ins, offset_out)
 
+    def backward_flops(self, a: Attrs, ins: Sequence[Shape], out: Shape,
+                       grads: Sequence[bool], weights: bool) -> dict[str, int]:
+        """As a convolution, except that the sampled taps need a gradient whenever the offsets
+        train: the main product's grad-input is computed even for a first layer."""
+        parts = super().backward_flops(a, ins, out, grads, weights)
+        if weights and not grads[0]:
+            parts["grad_input"] = 2 * super().macs(a, ins, out)
+        return parts
+
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         offset_out = (out[0], 2 * a.offset_groups * prod(a.kernel), *out[2:])
         samples = out[0] * ins[0][1] * prod(a.kernel) * prod(out[2:])

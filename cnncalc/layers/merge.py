@@ -164,6 +164,11 @@ class MatMul(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"matmul": 2 * self.macs(a, ins, out)}
 
+    def backward_flops(self, a: Attrs, ins: Sequence[Shape], out: Shape,
+                       grads: Sequence[bool], weights: bool) -> dict[str, int]:
+        """Both operands are data: one product per operand that needs a gradient."""
+        return {"grad_input": 2 * self.macs(a, ins, out) * sum(map(bool, grads))}
+
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
         return None
 
