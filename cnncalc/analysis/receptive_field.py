@@ -99,9 +99,11 @@ def receptive_fields(graph: LayerGraph, shapes: dict[str, Shape]) -> dict[str, R
         if windows is None or any(s is None or len(s.axes) != len(windows) for s in sources):
             fields[node.name] = None
             continue
+        merge = len(sources) > 1  # only a merge broadcasts; one input of size 1 may be padded up
         composed = [
             ReceptiveField(
-                tuple(broadcast(a.through(w), n, m) for a, w, n, m in zip(s.axes, windows, shape[2:], out[2:])),
+                tuple(broadcast(a.through(w), n, m) if merge else a.through(w)
+                      for a, w, n, m in zip(s.axes, windows, shape[2:], out[2:])),
                 s.aligned,
             )
             for s, shape in zip(sources, ins) if s is not None

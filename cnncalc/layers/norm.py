@@ -54,6 +54,17 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
         raise SpecError(f"{name} must be between {low} and {high}, found {value}")
 
 
+def check_statistics(kind: LayerKind, values: int, over: str) -> None:
+    """torch refuses to normalize with statistics of a single value (the output would be 0
+    whatever the input); cnncalc rejects the spec the same way."""
+    if values == 1:
+        raise ShapeError(
+            f"{kind.name} computes its statistics over {over}: only one value here",
+            hint="a value minus its own mean is 0 (torch raises here); use a larger input "
+                 "or batch, or running statistics",
+        )
+
+
 class BatchNormNd(LayerKind):
     """Per-channel normalization with batch statistics (training) or running ones (inference)."""
 
@@ -81,7 +92,12 @@ class BatchNormNd(LayerKind):
         if len(x) not in self.ranks:
             ranks = " or ".join(f"{r}-d" for r in self.ranks)
             raise ShapeError(f"{self.name} expects a {ranks} input, found shape {list(x)}")
+        self.check_batch_statistics(a, x)
         return x
+
+    def check_batch_statistics(self, a: Attrs, x: Shape) -> None:
+        if not a.track_running_stats:  # normalizes with the batch's statistics, even at inference
+            check_statistics(self, x[0] * prod(x[2:]), "the batch and spatial positions of each channel")
 
     def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:
         channels = ins[0][1]
@@ -136,6 +152,10 @@ class InstanceNormNd(BatchNormNd):
         "flops": "norm: 2 per element with running stats, else 5 (+2 if affine) per element",
     }
     prefix = "InstanceNorm"
+
+    def check_batch_statistics(self, a: Attrs, x: Shape) -> None:
+        if not a.track_running_stats:
+            check_statistics(self, prod(x[2:]), "the spatial positions of each sample and channel")
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         if a.track_running_stats:
@@ -246,6 +266,8 @@ class GroupNorm(LayerKind):
             raise ShapeError(
                 f"groups must divide channels, but {a.groups} does not divide {x[1]}"
             )
+        # torch's test counts the batch too (x[0] * channels per group * positions)
+        check_statistics(self, x[0] * x[1] // a.groups * prod(x[2:]), "the channels and positions of each group")
         return x
 
     def params(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Params:

@@ -129,7 +129,7 @@ class MaxPoolNd(PoolNd):
         from cnncalc.torch_backend.modules import Padded
 
         inner = cls(a.kernel, strides(a), 0, a.dilation, ceil_mode=a.ceil_mode)
-        return Padded(pads, "constant", inner, value=float("-inf"))
+        return Padded(pads, "constant", inner, value=float("-inf"), keep=tuple(out[2:]))
 
 
 class AvgPoolNd(PoolNd):

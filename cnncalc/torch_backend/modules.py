@@ -11,19 +11,29 @@ from torch import nn
 
 
 class Padded(nn.Module):
-    """Explicit (possibly asymmetric) padding in front of a layer that is built unpadded."""
+    """Explicit (possibly asymmetric) padding in front of a layer that is built unpadded.
 
-    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str, inner: nn.Module, value: float = 0.0):
+    `keep`: the output's spatial size. A ceil_mode pool over an explicitly padded input keeps a
+    last window that starts in the end padding, which torch's own padding drops; `keep` crops it.
+    """
+
+    def __init__(self, pads: tuple[tuple[int, int], ...], mode: str, inner: nn.Module, value: float = 0.0,
+                 keep: tuple[int, ...] | None = None):
         super().__init__()
         self.pad = flat_pads(pads)
         self.mode = "constant" if mode == "zeros" else mode
         self.value = value
         self.inner = inner
+        self.keep = keep
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.mode == "constant":
-            return self.inner(F.pad(x, self.pad, mode="constant", value=self.value))
-        return self.inner(F.pad(x, self.pad, mode=self.mode))
+            out: torch.Tensor = self.inner(F.pad(x, self.pad, mode="constant", value=self.value))
+        else:
+            out = self.inner(F.pad(x, self.pad, mode=self.mode))
+        if self.keep is not None:
+            out = out[(..., *(slice(0, n) for n in self.keep))]
+        return out
 
 
 def conv_module(dims: int | None, channels_in: int, a: Any, pads: tuple[tuple[int, int], ...]) -> nn.Module:
