@@ -4,22 +4,22 @@
   the papers' figures), exact.
 - Published multiply-adds where a paper or torchvision states them: exact where the figure is
   exact, within the printed precision where it is rounded.
-- The same model built in torch by cnncalc's backend: every node's output shape (on the meta
-  device), parameter and buffer counts, and conv+linear MACs of every node as fvcore counts them
-  on the built model (real tensors: fvcore cannot trace meta tensors).
+- `cnncalc verify` of every spec (the model built in torch by cnncalc's backend): every node's
+  output shape (on the meta device), parameter and buffer counts, conv+linear MACs of every node
+  as fvcore counts them, forward and backward FLOPs as torch's FlopCounterMode counts them, and
+  receptive fields by a gradient probe.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
 import pytest
 
 from cnncalc.analysis import analyze
 from cnncalc.spec import Overrides, load_graph, resolve_spec, zoo_names
-from tests.conftest import needs_fvcore, needs_torch
-from tests.oracle import FVCORE_MAC_OPS
+from cnncalc.torch_backend.verify import verify
+from tests.conftest import needs_fvcore
 
 ZOO = zoo_names()
 
@@ -118,47 +118,20 @@ def test_published_macs(name):
         assert abs(macs - figure) <= tolerance * figure, f"{macs:,} vs {figure:,.0f}"
 
 
-def measure(name: str, overrides: Overrides | None = None):  # type: ignore[no-untyped-def]
-    """Shapes on the meta device, then params, buffers and per-node fvcore MACs on CPU."""
-    import torch
-    from fvcore.nn import FlopCountAnalysis
-
-    from cnncalc.torch_backend.build import build, example_inputs
-
-    graph = load_graph(name, overrides)
-    meta = build(graph, device="meta").eval()
-    meta.record = True
-    with torch.no_grad():
-        meta(*example_inputs(graph, device="meta"))
-    shapes = {k: tuple(v.shape) for k, v in meta.outputs.items()}
-    del meta
-    model = build(graph).eval()
-    params = sum(p.numel() for p in model.parameters())
-    buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point())
-    logging.getLogger("fvcore").setLevel(logging.ERROR)
-    with torch.no_grad():
-        analysis = FlopCountAnalysis(model, example_inputs(graph))
-        analysis.unsupported_ops_warnings(False)
-        analysis.uncalled_modules_warnings(False)
-        per_module = analysis.by_module_and_operator()
-    macs = {
-        node: sum(v for op, v in per_module.get(f"layers.{index}", {}).items() if op in FVCORE_MAC_OPS)
-        for node, index in model.index.items()
-    }
-    return graph, shapes, macs, params, buffers
+#: specs whose default input makes the receptive-field probe slow (572x572, 500x500): fewer probes
+FEW_PROBES = {"unet": 3, "unet_padded": 3, "fcn8s": 3}
 
 
-@needs_torch
 @needs_fvcore
 @pytest.mark.parametrize("name", ZOO)
-def test_spec_matches_torch_and_fvcore(name):
-    graph, shapes, macs, params, buffers = measure(name)
-    report = analyze(graph)
-    for row in report.rows:
-        assert row.output_shape == shapes[row.name], row.name
-        assert row.macs == macs[row.name], row.name
-    assert report.totals.params == params
-    assert report.totals.buffers == buffers
+def test_verify_passes_on_every_bundled_spec(name):
+    """`cnncalc verify` on CPU: shapes, params, buffers, MACs (fvcore), forward and backward FLOPs
+    (FlopCounterMode) and probed receptive fields, every layer, no mismatch."""
+    result = verify(load_graph(name), "cpu", probes=FEW_PROBES.get(name, 8))
+    assert result.mismatches == []
+    checked = result.counts()
+    assert {"shape", "params", "buffers", "macs", "flops", "backward_flops", "rf"} <= set(checked)
+    assert checked["shape"][1] == len([n for n in load_graph(name) if not n.is_input])
 
 
 # Howard et al. 2017, Tables 6 and 7: (vars, MACs, params without BN); BN adds gamma/beta.

@@ -30,15 +30,17 @@ def register(app: typer.Typer) -> None:
         batch: Optional[int] = typer.Option(None, "--batch", "-b", help="Batch size (default: the spec's)."),
         input: Optional[list[str]] = typer.Option(None, "--input", "-i", help="Input shape, e.g. 3x512x512."),
         sets: Optional[list[str]] = typer.Option(None, "--set", help="Override a spec var: NAME=VALUE."),
+        probes: int = typer.Option(8, "--probes", min=0, help="How many layers the receptive-field probe measures (0: none)."),
         format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f"),
     ) -> None:
-        """Check shapes, parameters, buffers and MACs layer by layer against torch and fvcore
-        (exit 4 on any mismatch, 5 when torch or fvcore is missing)."""
+        """Check shapes, parameters, buffers, MACs, forward/backward FLOPs and receptive fields
+        layer by layer against torch and fvcore (exit 4 on any mismatch, 5 when torch or fvcore
+        is missing)."""
         from cnncalc.errors import CheckFailed
         from cnncalc.torch_backend.verify import verify as run
 
         graph = load(spec, input, batch, None, sets)
-        result = run(graph, device.value)
+        result = run(graph, device.value, probes)
         if format is VerifyFormat.json:
             print(json.dumps(_data(result), indent=2))
         else:
@@ -51,8 +53,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _data(result: Any) -> dict[str, Any]:
+    from cnncalc.torch_backend.verify import AGAINST
+
     def plain(value: Any) -> Any:
-        return list(value) if isinstance(value, tuple) else value
+        return [plain(v) for v in value] if isinstance(value, tuple) else value
 
     return {
         "schema": "cnncalc.verify/1",
@@ -60,7 +64,7 @@ def _data(result: Any) -> dict[str, Any]:
         "device": result.device,
         "batch": result.batch,
         "ok": not result.mismatches,
-        "summary": {q: {"agree": good, "checks": total, "tolerance": "exact"}
+        "summary": {q: {"agree": good, "checks": total, "against": AGAINST[q], "tolerance": _tolerance(q)}
                     for q, (good, total) in result.counts().items()},
         "mismatches": [
             {"quantity": c.quantity, "layer": c.layer, "cnncalc": plain(c.expected), "measured": plain(c.measured)}
@@ -68,7 +72,14 @@ def _data(result: Any) -> dict[str, Any]:
         ],
         "fvcore_skipped_ops": result.fvcore_skipped,
         "not_checked": list(result.not_checked),
+        "notes": list(result.notes),
     }
+
+
+def _tolerance(quantity: str) -> str:
+    from cnncalc.torch_backend.verify import TOLERANCE
+
+    return TOLERANCE.get(quantity, "exact")
 
 
 def _table(result: Any) -> None:
@@ -80,15 +91,17 @@ def _table(result: Any) -> None:
     table = Table(title=f"verify {result.model}  ·  {result.device}  ·  batch {result.batch}", header_style="bold")
     for column, justify in (("Check", "left"), ("Against", "left"), ("Agree", "right"), ("Tolerance", "left"), ("Verdict", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    against = {"shape": "torch forward (meta device)", "params": "torch module parameters",
-               "buffers": "torch module buffers", "macs": "fvcore FlopCountAnalysis"}
+    from cnncalc.torch_backend.verify import AGAINST
+
     for quantity, (good, total) in result.counts().items():
         verdict = "pass" if good == total else "FAIL"
-        table.add_row(quantity, against[quantity], f"{good}/{total}", "exact", verdict)
+        table.add_row(quantity, AGAINST[quantity], f"{good}/{total}", _tolerance(quantity), verdict)
     out.print(table)
     for check in result.mismatches[:50]:
         out.print(f"  mismatch {check.quantity} at {check.layer}: cnncalc {check.expected} vs measured {check.measured}")
     if result.fvcore_skipped:
         skipped = ", ".join(f"{op} x{n}" for op, n in result.fvcore_skipped.items())
         out.print(f"fvcore skipped (counts no MACs for): {skipped}")
+    for note in result.notes:
+        out.print(f"note: {note}")
     out.print("Not cross-checked: " + "; ".join(result.not_checked))
