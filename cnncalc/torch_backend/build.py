@@ -15,7 +15,10 @@ class GraphModule(nn.Module):
     """Runs a LayerGraph's nodes in execution order.
 
     `layers[k]` is the module of the k-th non-input node (a node that shares weights reuses its
-    owner's module). With `record = True`, `forward` keeps every node's output in `outputs`.
+    owner's module). With `record = True`, `forward` keeps every node's output in `outputs`;
+    with `label = True`, each node runs inside a profiler range named `cnncalc:NODE` (for
+    `cnncalc profile`; off by default, when it costs one flag test per node).
+    Max unpooling gets the indices of the max pool it names (that pool returns them).
     """
 
     def __init__(self, graph: LayerGraph):
@@ -25,7 +28,10 @@ class GraphModule(nn.Module):
         self.layers = nn.ModuleList()
         self.index: dict[str, int] = {}
         self.record = False
+        self.label = False
         self.outputs: dict[str, torch.Tensor] = {}
+        #: max unpooling layer -> the max pool whose indices it takes
+        self.indices_from: dict[str, str] = {}
         for node in graph:
             if node.is_input:
                 continue
@@ -40,16 +46,33 @@ class GraphModule(nn.Module):
                     parameter.requires_grad_(False)
             self.index[node.name] = len(self.layers)
             self.layers.append(module)
+            if node.kind.name.startswith("max_unpool") and node.refs:
+                pool = self.layers[self.index[node.refs[0]]] if node.refs[0] in self.index else None
+                if isinstance(pool, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)):
+                    pool.return_indices = True
+                    self.indices_from[node.name] = node.refs[0]
 
     def forward(self, *inputs: torch.Tensor) -> Any:
         values: dict[str, torch.Tensor] = {}
+        indices: dict[str, torch.Tensor] = {}
+        pools = set(self.indices_from.values())
         feed = iter(inputs)
         for node in self.graph:
             if node.is_input:
                 values[node.name] = next(feed)
                 continue
             module = self.layers[self.index[node.name]]
-            values[node.name] = module(*(values[n] for n in node.inputs))
+            args = [values[n] for n in node.inputs]
+            if node.name in self.indices_from:
+                args.append(indices[self.indices_from[node.name]])
+            if self.label:
+                with torch.profiler.record_function(f"cnncalc:{node.name}"):
+                    value = module(*args)
+            else:
+                value = module(*args)
+            if node.name in pools:
+                value, indices[node.name] = value
+            values[node.name] = value
         if self.record:
             self.outputs = values
         results = tuple(values[name] for name in self.graph.outputs)
