@@ -16,7 +16,8 @@ from cnncalc.analysis import analyze
 from cnncalc.cli.app import main
 from cnncalc.cli.profile import parse_batches
 from cnncalc.spec import Overrides, load_graph
-from cnncalc.torch_backend.profile import Peak, Timing, bound, datasheet_peak, percentile, roofline
+from cnncalc.torch_backend.profile import Timing, percentile
+from cnncalc.torch_backend.roofline import Peak, bound, datasheet_peak, roofline
 from tests.conftest import HAS_TORCH, needs_torch
 
 QUICK = ("--repeat", "2", "--warmup", "1")

@@ -67,12 +67,12 @@ def meta_pass(graph: LayerGraph, notes: list[str]) -> tuple[
     return shapes, dict(counter.forward), dict(counter.backward)
 
 
-class _LayerFlops(TorchDispatchMode):
+class _LayerFlops(TorchDispatchMode):  # type: ignore[no-untyped-call]
     """Counts FLOPs per layer with FlopCounterMode's formulas: forward operators by the layer
     running, backward ones by the layer that created the autograd node being run."""
 
     def __init__(self, registry: dict[Any, Any]):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.registry = registry
         self.layer: int | None = None
         self.owner: dict[Any, int] = {}

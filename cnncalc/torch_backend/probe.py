@@ -38,6 +38,7 @@ from torch import nn
 from cnncalc.analysis.receptive_field import ReceptiveField
 from cnncalc.graph import LayerGraph
 from cnncalc.layers.base import Shape
+from cnncalc.torch_backend.build import GraphModule, build
 
 #: layers whose receptive field depends on data, not on geometry
 DATA_DEPENDENT = frozenset({
@@ -118,10 +119,10 @@ class SumPool(nn.Module):
             ones = torch.ones(channels, 1, *self.kernel, dtype=x.dtype, device=x.device)
             conv = getattr(F, f"conv{len(self.kernel)}d")
             out = conv(x, ones, None, self.stride, 0, self.dilation, channels)
-        return out[(..., *(slice(0, o) for o in target))]
+        return out[(..., *(slice(0, int(o)) for o in target))]  # type: ignore[index]
 
 
-def geometric(model: nn.Module, graph: LayerGraph, shapes: dict[str, Shape]) -> nn.Module:
+def geometric(model: GraphModule, graph: LayerGraph, shapes: dict[str, Shape]) -> GraphModule:
     """Make the built model geometric in place (see the module docstring)."""
     for node in graph:
         if node.is_input or node.share is not None:
@@ -156,7 +157,8 @@ def _sum_like(module: nn.Module, kind: Any, a: Any, ins: list[Shape]) -> nn.Modu
         stride = a.stride if a.stride is not None else a.kernel
         return SumPool(module, tuple(a.kernel), tuple(stride), tuple(a.dilation), kind.pads(a, ins))
     if hasattr(a, "output_size"):  # adaptive: torch's own windows
-        return getattr(nn, f"AdaptiveAvgPool{dims}d")(a.output_size)
+        adaptive: nn.Module = getattr(nn, f"AdaptiveAvgPool{dims}d")(a.output_size)
+        return adaptive
     return _Mean()  # global
 
 
@@ -181,8 +183,6 @@ def probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, Recepti
 
 def _probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, ReceptiveField | None],
            device: str, limit: int, dtype: torch.dtype) -> list[Probe]:
-    from cnncalc.torch_backend.build import build
-
     candidates = probeable(graph, fields)
     if not candidates:
         return []
@@ -203,7 +203,7 @@ def _probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, Recept
     for name in picked:
         y = outputs[name]
         unit = tuple(n // 2 for n in y.shape[2:])
-        (grad,) = torch.autograd.grad(y[(0, slice(None), *unit)].sum(), x, retain_graph=True)
+        (grad,) = torch.autograd.grad(y[(0, slice(None), *unit)].sum(), x, retain_graph=True)  # type: ignore[index]
         support = grad[0].abs().sum(dim=0) != 0
         measured = []
         for axis in range(support.dim()):
