@@ -87,7 +87,7 @@ def backward_flops(module: Any, in_shapes: Sequence[tuple[int, ...]], grads: boo
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from cnncalc.torch_backend.flops import _GroupedConvBackward
+    from cnncalc.torch_backend.flops import GroupedConvBackward
 
     torch.manual_seed(0)
     leaves = [torch.randn(*s).requires_grad_(grads) for s in in_shapes]
@@ -95,7 +95,7 @@ def backward_flops(module: Any, in_shapes: Sequence[tuple[int, ...]], grads: boo
     if not result.requires_grad:
         return 0
     counter = FlopCounterMode(display=False, custom_mapping={
-        torch.ops.aten.convolution_backward: _GroupedConvBackward(),
+        torch.ops.aten.convolution_backward: GroupedConvBackward(),
     })
     with counter:
         result.float().sum().backward()

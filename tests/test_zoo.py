@@ -127,11 +127,12 @@ FEW_PROBES = {"unet": 3, "unet_padded": 3, "fcn8s": 3}
 def test_verify_passes_on_every_bundled_spec(name):
     """`cnncalc verify` on CPU: shapes, params, buffers, MACs (fvcore), forward and backward FLOPs
     (FlopCounterMode) and probed receptive fields, every layer, no mismatch."""
-    result = verify(load_graph(name), "cpu", probes=FEW_PROBES.get(name, 8))
+    graph = load_graph(name)
+    result = verify(graph, "cpu", probes=FEW_PROBES.get(name, 8))
     assert result.mismatches == []
     checked = result.counts()
     assert {"shape", "params", "buffers", "macs", "flops", "backward_flops", "rf"} <= set(checked)
-    assert checked["shape"][1] == len([n for n in load_graph(name) if not n.is_input])
+    assert checked["shape"][1] == len([n for n in graph if not n.is_input])
 
 
 # Howard et al. 2017, Tables 6 and 7: (vars, MACs, params without BN); BN adds gamma/beta.

@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _data(result: Any) -> dict[str, Any]:
-    from cnncalc.torch_backend.verify import AGAINST
+    from cnncalc.torch_backend.verify import AGAINST, tolerance
 
     def plain(value: Any) -> Any:
         return [plain(v) for v in value] if isinstance(value, tuple) else value
@@ -64,7 +64,7 @@ def _data(result: Any) -> dict[str, Any]:
         "device": result.device,
         "batch": result.batch,
         "ok": not result.mismatches,
-        "summary": {q: {"agree": good, "checks": total, "against": AGAINST[q], "tolerance": _tolerance(q)}
+        "summary": {q: {"agree": good, "checks": total, "against": AGAINST[q], "tolerance": tolerance(q)}
                     for q, (good, total) in result.counts().items()},
         "mismatches": [
             {"quantity": c.quantity, "layer": c.layer, "cnncalc": plain(c.expected), "measured": plain(c.measured)}
@@ -76,11 +76,6 @@ def _data(result: Any) -> dict[str, Any]:
     }
 
 
-def _tolerance(quantity: str) -> str:
-    from cnncalc.torch_backend.verify import TOLERANCE
-
-    return TOLERANCE.get(quantity, "exact")
-
 
 def _table(result: Any) -> None:
     from rich.table import Table
@@ -91,11 +86,11 @@ def _table(result: Any) -> None:
     table = Table(title=f"verify {result.model}  ·  {result.device}  ·  batch {result.batch}", header_style="bold")
     for column, justify in (("Check", "left"), ("Against", "left"), ("Agree", "right"), ("Tolerance", "left"), ("Verdict", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    from cnncalc.torch_backend.verify import AGAINST
+    from cnncalc.torch_backend.verify import AGAINST, tolerance
 
     for quantity, (good, total) in result.counts().items():
         verdict = "pass" if good == total else "FAIL"
-        table.add_row(quantity, AGAINST[quantity], f"{good}/{total}", _tolerance(quantity), verdict)
+        table.add_row(quantity, AGAINST[quantity], f"{good}/{total}", tolerance(quantity), verdict)
     out.print(table)
     for check in result.mismatches[:50]:
         out.print(f"  mismatch {check.quantity} at {check.layer}: cnncalc {check.expected} vs measured {check.measured}")

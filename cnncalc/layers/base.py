@@ -333,6 +333,10 @@ class LayerKind:
     #: how many leading inputs the data (and so the receptive field) flows through; None: all.
     #: center_crop's optional second input only supplies a target size.
     field_inputs: ClassVar[int | None] = None
+    #: which inputs an output unit reads depends on the data (indices, boxes, learned offsets)
+    #: or on the unit (bed-of-nails): the window is only an envelope, so gradient probes check
+    #: neither the layer nor those after it
+    field_from_data: ClassVar[bool] = False
     #: formulas shown by `cnncalc layers KIND`
     formulas: ClassVar[dict[str, str]] = {}
 

@@ -316,6 +316,7 @@ class DeformConv2d(ConvNd):
     2*offset_groups*kh*kw output channels, with bias). Each tap is sampled bilinearly."""
 
     name = "deform_conv2d"
+    field_from_data = True
     summary = "2-D deformable convolution (includes its offset convolution)"
     spatial_dims = 2
     attrs = (

@@ -448,6 +448,7 @@ class RoIPool(LayerKind):
     """
 
     name = "roi_pool"
+    field_from_data = True
     family = "pool"
     summary = "RoI max pooling of R boxes per image to a fixed TxT grid (Fast R-CNN)"
     spatial_dims = 2

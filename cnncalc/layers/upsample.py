@@ -136,6 +136,7 @@ class Upsample(LayerKind):
 @register
 class BedOfNails(LayerKind):
     name = "bed_of_nails"
+    field_from_data = True  # units between the nails read nothing
     family = "upsample"
     summary = "each value at the top-left of its r x r block, zeros elsewhere"
     attrs = (Attr("scale", PerAxis(), 2, "integer factor, one or per spatial axis"),)
@@ -165,6 +166,7 @@ class MaxUnpoolNd(LayerKind):
     `indices`), zeros elsewhere."""
 
     family = "upsample"
+    field_from_data = True
     attrs = (
         Attr("indices", Name(), doc="the max pool whose indices place the values"),
         Attr("kernel", PerAxis(), doc="window size of that pool"),

@@ -9,6 +9,7 @@ from torch import nn
 
 from cnncalc.analysis.shapes import infer_shapes
 from cnncalc.graph import LayerGraph
+from cnncalc.layers.upsample import MaxUnpoolNd
 
 
 class GraphModule(nn.Module):
@@ -46,16 +47,16 @@ class GraphModule(nn.Module):
                     parameter.requires_grad_(False)
             self.index[node.name] = len(self.layers)
             self.layers.append(module)
-            if node.kind.name.startswith("max_unpool") and node.refs:
+            if isinstance(node.kind, MaxUnpoolNd) and node.refs:
                 pool = self.layers[self.index[node.refs[0]]] if node.refs[0] in self.index else None
                 if isinstance(pool, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)):
                     pool.return_indices = True
                     self.indices_from[node.name] = node.refs[0]
+        self.pools_with_indices = frozenset(self.indices_from.values())
 
     def forward(self, *inputs: torch.Tensor) -> Any:
         values: dict[str, torch.Tensor] = {}
         indices: dict[str, torch.Tensor] = {}
-        pools = set(self.indices_from.values())
         feed = iter(inputs)
         for node in self.graph:
             if node.is_input:
@@ -70,7 +71,7 @@ class GraphModule(nn.Module):
                     value = module(*args)
             else:
                 value = module(*args)
-            if node.name in pools:
+            if node.name in self.pools_with_indices:
                 value, indices[node.name] = value
             values[node.name] = value
         if self.record:

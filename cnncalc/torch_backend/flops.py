@@ -10,6 +10,7 @@ to the wrong layers.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -28,17 +29,17 @@ def meta_pass(graph: LayerGraph, notes: list[str]) -> tuple[
     backward operators are attributed to the layer whose forward created their autograd node
     (FlopCounterMode's own module tracker attributes backward work across residual joins to
     the wrong layers)."""
-    correction = _GroupedConvBackward()
+    correction = GroupedConvBackward()
     registry = FlopCounterMode(display=False, custom_mapping={
         torch.ops.aten.convolution_backward: correction,
     }).flop_registry
     model = build(graph, device="meta").eval()
     model.record = True
     counter = _LayerFlops(registry)
-    hooks = [module.register_forward_pre_hook(counter.enter) for module in model.layers]
-    hooks += [module.register_forward_hook(counter.leave) for module in model.layers]
-    for index, module in enumerate(model.layers):
-        module._cnncalc_index = index  # type: ignore[assignment]
+    hooks = [hook for index, module in enumerate(model.layers) for hook in (
+        module.register_forward_pre_hook(functools.partial(counter.enter, index)),
+        module.register_forward_hook(functools.partial(counter.leave, index)),
+    )]
     with counter:
         outputs = model(*example_inputs(graph, device="meta"))
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
@@ -79,10 +80,10 @@ class _LayerFlops(TorchDispatchMode):  # type: ignore[no-untyped-call]
         self.forward: dict[int | None, int] = defaultdict(int)
         self.backward: dict[int | None, int] = defaultdict(int)
 
-    def enter(self, module: Any, args: Any) -> None:
-        self.layer = module._cnncalc_index
+    def enter(self, index: int, module: Any, args: Any) -> None:
+        self.layer = index
 
-    def leave(self, module: Any, args: Any, output: Any) -> None:
+    def leave(self, index: int, module: Any, args: Any, output: Any) -> None:
         """Claim the autograd nodes this call created: those between its output and inputs."""
         stop = {a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None}
         outputs = output if isinstance(output, tuple) else (output,)
@@ -91,7 +92,7 @@ class _LayerFlops(TorchDispatchMode):  # type: ignore[no-untyped-call]
             fn = stack.pop()
             if fn is None or fn in stop or fn in self.owner:
                 continue
-            self.owner[fn] = module._cnncalc_index
+            self.owner[fn] = index
             stack.extend(following for following, _ in fn.next_functions)
         self.layer = None
 
@@ -109,7 +110,7 @@ class _LayerFlops(TorchDispatchMode):  # type: ignore[no-untyped-call]
         return out
 
 
-class _GroupedConvBackward:
+class GroupedConvBackward:
     """torch's convolution_backward FLOP formula with grad-weight divided by the groups."""
 
     def __init__(self) -> None:

@@ -38,12 +38,9 @@ from torch import nn
 from cnncalc.analysis.receptive_field import ReceptiveField
 from cnncalc.graph import LayerGraph
 from cnncalc.layers.base import Shape
+from cnncalc.layers.pool import AdaptivePoolNd, GlobalPool, MaxPoolNd, strides
 from cnncalc.torch_backend.build import GraphModule, build
 
-#: layers whose receptive field depends on data, not on geometry
-DATA_DEPENDENT = frozenset({
-    "max_unpool1d", "max_unpool2d", "max_unpool3d", "bed_of_nails", "roi_pool", "deform_conv2d",
-})
 #: families made identities in the probe model
 ELEMENTWISE = frozenset({"activation", "norm", "dropout"})
 
@@ -132,7 +129,7 @@ def geometric(model: GraphModule, graph: LayerGraph, shapes: dict[str, Shape]) -
         ins = [shapes[n] for n in node.inputs]
         if kind.family in ELEMENTWISE:
             model.layers[index] = nn.Identity()
-        elif getattr(kind, "op", None) == "max" and kind.family == "pool":
+        elif isinstance(kind, (MaxPoolNd, AdaptivePoolNd, GlobalPool)) and kind.op == "max":
             model.layers[index] = _sum_like(model.layers[index], kind, a, ins)
     from cnncalc.torch_backend.modules import Pad, Padded
 
@@ -152,12 +149,10 @@ def geometric(model: GraphModule, graph: LayerGraph, shapes: dict[str, Shape]) -
 
 
 def _sum_like(module: nn.Module, kind: Any, a: Any, ins: list[Shape]) -> nn.Module:
-    dims = len(ins[0]) - 2
-    if hasattr(kind, "pads"):  # windowed max pooling
-        stride = a.stride if a.stride is not None else a.kernel
-        return SumPool(module, tuple(a.kernel), tuple(stride), tuple(a.dilation), kind.pads(a, ins))
-    if hasattr(a, "output_size"):  # adaptive: torch's own windows
-        adaptive: nn.Module = getattr(nn, f"AdaptiveAvgPool{dims}d")(a.output_size)
+    if isinstance(kind, MaxPoolNd):
+        return SumPool(module, tuple(a.kernel), tuple(strides(a)), tuple(a.dilation), kind.pads(a, ins))
+    if isinstance(kind, AdaptivePoolNd):  # torch's own windows
+        adaptive: nn.Module = getattr(nn, f"AdaptiveAvgPool{len(ins[0]) - 2}d")(a.output_size)
         return adaptive
     return _Mean()  # global
 
@@ -167,29 +162,33 @@ class _Mean(nn.Module):
         return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
 
 
+def spread(candidates: list[str], limit: int) -> list[str]:
+    """Up to `limit` of the candidates, evenly spaced along the graph, the last one always."""
+    count = min(limit, len(candidates))
+    if count <= 1:
+        return candidates[-count:] if count else []
+    last = len(candidates) - 1
+    return [candidates[round(i * last / (count - 1))] for i in range(count)]
+
+
 def probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, ReceptiveField | None],
-          device: str = "cpu", limit: int = 12) -> list[Probe]:
-    """Probe up to `limit` layers, evenly spread along the graph (the last one always).
+          layers: list[str], device: str = "cpu") -> list[Probe]:
+    """Probe `layers` (from `probeable`, e.g. `spread` out).
 
     The probe runs in float32 first (float64 convolutions are 3x slower on CPUs), and again in
     float64 when any probe disagrees: the gradient at a field's edge is about (1/k)^depth of
     its centre and can underflow float32 in very deep networks (DenseNet-201's 98 stacked 3x3
     convolutions reach 1e-47)."""
-    results = _probe(graph, shapes, fields, device, limit, torch.float32)
+    results = _probe(graph, shapes, fields, layers, device, torch.float32)
     if all(p.ok for p in results):
         return results
-    return _probe(graph, shapes, fields, device, limit, torch.float64)
+    return _probe(graph, shapes, fields, layers, device, torch.float64)
 
 
 def _probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, ReceptiveField | None],
-           device: str, limit: int, dtype: torch.dtype) -> list[Probe]:
-    candidates = probeable(graph, fields)
-    if not candidates:
+           layers: list[str], device: str, dtype: torch.dtype) -> list[Probe]:
+    if not layers:
         return []
-    count = min(limit, len(candidates))
-    picked = [candidates[round(i * (len(candidates) - 1) / max(count - 1, 1))] for i in range(count)]
-    if count == 1:
-        picked = candidates[-1:]
     model = geometric(build(graph, device=device, dtype=dtype), graph, shapes).eval()
     model.record = True
     (source,) = graph.inputs
@@ -200,7 +199,7 @@ def _probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, Recept
     outputs = model.outputs
     slack = phase_error(graph, shapes, fields)
     results = []
-    for name in picked:
+    for name in layers:
         y = outputs[name]
         unit = tuple(n // 2 for n in y.shape[2:])
         (grad,) = torch.autograd.grad(y[(0, slice(None), *unit)].sum(), x, retain_graph=True)  # type: ignore[index]
@@ -227,7 +226,7 @@ def probeable(graph: LayerGraph, fields: dict[str, ReceptiveField | None]) -> li
     tainted: set[str] = set()
     names = []
     for node in graph:
-        if node.kind.name in DATA_DEPENDENT or any(n in tainted for n in node.inputs):
+        if node.kind.field_from_data or any(n in tainted for n in node.inputs):
             tainted.add(node.name)
         elif not node.is_input and fields[node.name] is not None:
             names.append(node.name)

@@ -60,7 +60,11 @@ class Check:
 
     @property
     def tolerance(self) -> str:
-        return TOLERANCE.get(self.quantity, "exact")
+        return tolerance(self.quantity)
+
+
+def tolerance(quantity: str) -> str:
+    return TOLERANCE.get(quantity, "exact")
 
 
 def exact(quantity: str, layer: str, expected: Any, measured: Any) -> Check:
@@ -179,7 +183,7 @@ def _fvcore_macs(model: Any, graph: LayerGraph, device: str, result: Verificatio
 def _probe_fields(graph: LayerGraph, device: str, limit: int, result: Verification) -> None:
     from cnncalc.analysis.receptive_field import receptive_fields
     from cnncalc.analysis.shapes import infer_shapes
-    from cnncalc.torch_backend.probe import probe, probeable
+    from cnncalc.torch_backend.probe import probe, probeable, spread
 
     shapes = infer_shapes(graph)
     fields = receptive_fields(graph, shapes)
@@ -192,7 +196,7 @@ def _probe_fields(graph: LayerGraph, device: str, limit: int, result: Verificati
             "receptive fields: no layer to probe (several inputs, no spatial field, or only "
             "layers after data-dependent ones: unpooling, RoI pooling, deformable convolution)")
         return
-    probes = probe(graph, shapes, fields, device=device, limit=limit)
+    probes = probe(graph, shapes, fields, spread(candidates, limit), device)
     if len(probes) < len(candidates):
         result.notes.append(f"receptive fields probed at {len(probes)} of {len(candidates)} layers "
                             f"(spread along the graph; --probes N for more)")
