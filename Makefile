@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test venv dev lint typecheck bench clean
+.PHONY: demo test fuzz venv dev lint typecheck bench clean
 
 $(VENV)/.core:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ demo: $(VENV)/.core  ## set up (no torch needed) and run the main job
 
 test: $(VENV)/.dev  ## set up with torch/fvcore and run the whole test suite
 	$(PY) -m pytest -q -n 2 tests
+
+fuzz: $(VENV)/.dev  ## search new random specs for disagreements with torch (10x the suite's examples)
+	CNNCALC_DIFFERENTIAL_RANDOM=1 CNNCALC_DIFFERENTIAL_SCALE=10 $(PY) -m pytest -q -n 2 tests/test_differential.py
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check cnncalc tests benchmarks

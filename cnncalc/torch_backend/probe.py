@@ -15,7 +15,9 @@ Which nodes are probed, and how exactly they can agree:
   (values land where the indices say), RoI pooling (boxes) and deformable convolution (learned
   offsets).
 - A field can only be compared where it lies inside the input: an end that falls in the padding
-  is clipped there and is not compared.
+  is clipped there and is not compared. Downstream of a merge, a field is the hull of its
+  branches' fields, and a branch whose unit reads padding alone adds no input pixel: once any
+  end is clipped, the support must lie within the field on every axis, not span it.
 - Through transposed windows (transposed convolutions, upsampling) or adaptive pooling with
   uneven windows, fields are no longer one grid: the analytic field is centred on the average
   position of the units (start + u*jump) and is as wide as the widest one. The true support of
@@ -56,6 +58,7 @@ class Probe:
     #: per axis: the phase error allowed (0: the support must equal the field exactly)
     slack: tuple[Fraction, ...]
     size: tuple[int, ...]  # the input's spatial size: ends outside it are not compared
+    merged: bool = False  # downstream of a merge: the field is a hull of its branches' fields
 
     @property
     def exact(self) -> bool:
@@ -76,13 +79,18 @@ class Probe:
             # transposed window with fewer taps than its stride (units between the taps read
             # nothing)
             return any(slack or low < 0 or high > n - 1 for (low, high), _, slack, n in axes)
-        return all(support is not None and _agrees(field, support, slack, n)
+        clipped = any(low < 0 or high > n - 1 for (low, high), _, _, n in axes)
+        within = self.merged and clipped  # a branch reading padding alone may add nothing
+        return all(support is not None and _agrees(field, support, slack, n, within)
                    for field, support, slack, n in axes)
 
 
-def _agrees(field: tuple[Fraction, Fraction], support: tuple[int, int], slack: Fraction, n: int) -> bool:
+def _agrees(field: tuple[Fraction, Fraction], support: tuple[int, int], slack: Fraction, n: int,
+            within: bool) -> bool:
     low, high = field
     first, last = support
+    if within:
+        return first >= low - slack and last <= high + slack
     if not slack:  # each end inside the input is exact
         return (low < 0 or first == low) and (high > n - 1 or last == high)
     # within the field widened by the phase error (each tap's unit may sit off the grid, so the
@@ -198,6 +206,10 @@ def _probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, Recept
     model(x)
     outputs = model.outputs
     slack = phase_error(graph, shapes, fields)
+    merged: set[str] = set()
+    for node in graph:
+        if len(node.inputs) > 1 or any(n in merged for n in node.inputs):
+            merged.add(node.name)
     results = []
     for name in layers:
         y = outputs[name]
@@ -215,7 +227,8 @@ def _probe(graph: LayerGraph, shapes: dict[str, Shape], fields: dict[str, Recept
         for axis_field, u in zip(field.axes, unit, strict=True):
             centre = axis_field.start + u * axis_field.jump
             bounds.append((centre - (axis_field.size - 1) / 2, centre + (axis_field.size - 1) / 2))
-        results.append(Probe(name, unit, tuple(bounds), tuple(measured), slack[name], tuple(x.shape[2:])))
+        results.append(Probe(name, unit, tuple(bounds), tuple(measured), slack[name], tuple(x.shape[2:]),
+                             name in merged))
     return results
 
 
