@@ -62,6 +62,14 @@ class LayerGraph:
     def inputs(self) -> list[LayerNode]:
         return [node for node in self.nodes.values() if node.is_input]
 
+    def with_batch(self, batch: int) -> LayerGraph:
+        """The same graph with every input's batch size set to `batch`."""
+        from dataclasses import replace
+
+        nodes = {name: replace(node, attrs=Attrs({**node.attrs, "batch": batch})) if node.is_input else node
+                 for name, node in self.nodes.items()}
+        return replace(self, batch=batch, nodes=nodes)
+
     def to_networkx(self) -> nx.DiGraph:
         """A DiGraph with an edge from every input (and attribute reference) to its reader."""
         import networkx as nx

@@ -111,11 +111,71 @@ def assert_layer_matches_torch(
     assert ours.shape == theirs.shape, f"shape {ours.shape} != torch {theirs.shape}: {where}"
     assert ours.params == theirs.params, f"params {ours.params} != torch {theirs.params}: {where}"
     assert ours.buffers == theirs.buffers, f"buffers {ours.buffers} != torch {theirs.buffers}: {where}"
+    if not kind_name.startswith("max_unpool"):  # a stand-alone unpooling makes the indices its pool keeps
+        assert_saved_matches_torch(kind_name, attrs, in_shapes)
     if theirs.macs is not None:
         assert ours.macs == theirs.macs, f"MACs {ours.macs} != fvcore {theirs.macs}: {where}"
         assert (ours.backward, ours.backward_first) == (theirs.backward, theirs.backward_first), (
             f"backward FLOPs {ours.backward}/{ours.backward_first} != FlopCounterMode "
             f"{theirs.backward}/{theirs.backward_first} (inputs needing grad / not): {where}")
+
+
+def saved_analytic(kind_name: str, attrs: Mapping[str, Any], in_shapes: Sequence[tuple[int, ...]],
+                   grads: bool) -> tuple[int, bool]:
+    """(bytes the layer's backward keeps, whether its output is its input's storage), float32."""
+    from cnncalc.analysis.memory import saved_bytes
+
+    kind = lookup(kind_name)
+    a = kind.make_attrs(attrs)
+    ins = [tuple(s) for s in in_shapes]
+    out = kind.shape(a, ins)
+    weights = kind.params(a, ins, out).params > 0
+    aliases = kind.aliases_input(a, ins, True)
+    if not (grads or weights):
+        return 0, aliases
+    saved = kind.saved(a, ins, out, [grads] * len(ins), weights, "cpu")
+    return saved_bytes(saved, ins, out, [4] * len(ins), 4, 4, aliases), aliases
+
+
+def saved_measured(kind_name: str, attrs: Mapping[str, Any], in_shapes: Sequence[tuple[int, ...]],
+                   grads: bool) -> tuple[int, bool]:
+    """What torch's autograd packs for the layer's backward (saved_tensors_hooks), in training
+    mode: the distinct storages that are not parameters or buffers, and whether the output is
+    the input's storage."""
+    import torch
+
+    kind = lookup(kind_name)
+    a = kind.make_attrs(attrs)
+    ins = [tuple(s) for s in in_shapes]
+    module = kind.torch_module(a, ins, kind.shape(a, ins)).train()
+    torch.manual_seed(0)
+    inputs = [torch.randn(*s, requires_grad=grads) for s in ins]
+    inputs = [x.clone() if grads else x for x in inputs]  # in-place layers may write them
+    owned = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    storages: dict[int, int] = {}
+
+    def pack(t: Any) -> Any:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in owned:
+            storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        result = module(*inputs)
+    result = result[0] if isinstance(result, tuple) else result
+    aliases = result.untyped_storage().data_ptr() == inputs[0].untyped_storage().data_ptr()
+    return sum(storages.values()), aliases
+
+
+def assert_saved_matches_torch(kind_name: str, attrs: Mapping[str, Any], in_shapes: Sequence[tuple[int, ...]]) -> None:
+    """The bytes `LayerKind.saved` predicts equal what autograd keeps, with the inputs needing
+    gradients and without; and the output shares the input's storage exactly when predicted."""
+    where = f"{kind_name} {dict(attrs)} on {list(in_shapes)}"
+    for grads in (True, False):
+        ours, ours_alias = saved_analytic(kind_name, attrs, in_shapes, grads)
+        theirs, their_alias = saved_measured(kind_name, attrs, in_shapes, grads)
+        assert ours == theirs, f"saved for backward {ours} != torch {theirs} bytes (inputs need grad: {grads}): {where}"
+        assert ours_alias == their_alias, f"output is the input's storage: {ours_alias} != torch {their_alias}: {where}"
 
 
 def case_id(case: tuple[Any, ...]) -> str:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from cnncalc.errors import ShapeError
 from cnncalc.layers.base import (
     IDENTITY,
+    NOTHING_SAVED,
     Attr,
     Attrs,
     Bool,
@@ -23,6 +24,7 @@ from cnncalc.layers.base import (
     Int,
     LayerKind,
     Params,
+    Saved,
     Shape,
     Window,
     register,
@@ -61,6 +63,18 @@ class Activation(LayerKind):
 
     family = "activation"
     torch_name: ClassVar[str] = ""
+    #: what the backward reads, as torch's derivative formula saves it: "input", "output" or
+    #: "nothing"; in place, "output" is the overwritten input, and "copy" a copy of the input
+    #: taken before it is overwritten (so in place saves no memory there)
+    keeps: ClassVar[str] = "input"
+    keeps_in_place: ClassVar[str] = "output"
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        keeps = self.keeps_in_place if a.get("inplace", False) else self.keeps
+        if keeps == "copy":
+            return Saved(extra=((prod(out), "act"),))
+        return {"input": Saved(inputs=(0,)), "output": Saved(output=True)}.get(keeps, NOTHING_SAVED)
 
     def per_element(self, a: Attrs) -> int:
         return ACTIVATION_FLOPS[self.name][0]
@@ -78,6 +92,7 @@ class Activation(LayerKind):
 class ReLU(Activation):
     name = "relu"
     summary = "max(x, 0)"
+    keeps = "output"
     attrs = (INPLACE,)
     torch_name = "ReLU"
     formulas = _formulas("relu")
@@ -87,6 +102,7 @@ class ReLU(Activation):
 class ReLU6(Activation):
     name = "relu6"
     summary = "min(max(x, 0), 6) (MobileNet)"
+    keeps_in_place = "copy"
     attrs = (INPLACE,)
     torch_name = "ReLU6"
     formulas = _formulas("relu6")
@@ -154,6 +170,7 @@ class SiLU(Activation):
     name = "silu"
     aliases = ("swish",)
     summary = "x * sigmoid(x) (swish)"
+    keeps_in_place = "copy"
     attrs = (INPLACE,)
     torch_name = "SiLU"
     formulas = _formulas("silu")
@@ -163,6 +180,7 @@ class SiLU(Activation):
 class Sigmoid(Activation):
     name = "sigmoid"
     summary = "1 / (1 + exp(-x))"
+    keeps = "output"
     torch_name = "Sigmoid"
     formulas = _formulas("sigmoid")
 
@@ -186,6 +204,13 @@ class Tanh(Activation):
     def per_element(self, a: Attrs) -> int:
         return 1 + (a.slope != 1.0) + (a.amplitude != 1.0)
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """tanh keeps its output; scaled, that output is the inner tanh's, before the amplitude."""
+        if a.amplitude == 1.0 and a.slope == 1.0:
+            return Saved(output=True)
+        return Saved(extra=((prod(out), "act"),))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -202,6 +227,7 @@ class Scale(Activation):
 
     name = "scale"
     summary = "x * factor, a constant scaling"
+    keeps = "nothing"
     attrs = (Attr("factor", Float(), doc="the constant"),)
     formulas = _formulas("scale")
 
@@ -216,6 +242,7 @@ class Hardswish(Activation):
     name = "hardswish"
     aliases = ("hard_swish",)
     summary = "x * relu6(x + 3) / 6 (MobileNetV3)"
+    keeps_in_place = "copy"
     attrs = (INPLACE,)
     torch_name = "Hardswish"
     formulas = _formulas("hardswish")
@@ -226,6 +253,7 @@ class Hardsigmoid(Activation):
     name = "hardsigmoid"
     aliases = ("hard_sigmoid",)
     summary = "relu6(x + 3) / 6"
+    keeps_in_place = "copy"
     attrs = (INPLACE,)
     torch_name = "Hardsigmoid"
     formulas = _formulas("hardsigmoid")
@@ -233,6 +261,8 @@ class Hardsigmoid(Activation):
 
 class SoftmaxBase(Activation):
     """Normalized exponentials along one axis (any rank; negative axes count from the end)."""
+
+    keeps = "output"
 
     attrs = (Attr("dim", Int(minimum=None), 1, "the axis normalized (1: channels)"),)
 

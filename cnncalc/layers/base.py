@@ -291,6 +291,28 @@ class Attrs(Mapping[str, Any]):
 
 
 @dataclass(frozen=True)
+class Saved:
+    """What autograd keeps for one layer's backward pass, its parameters aside (they live anyway).
+
+    `inputs` and `output` name tensors that exist already (kept alive longer, shared with any
+    other layer that keeps them); `extra` are tensors made for the backward alone, as
+    (elements, dtype): "act" is the activation dtype, else "float32", "int64" or "bool".
+    """
+
+    inputs: tuple[int, ...] = ()
+    output: bool = False
+    extra: tuple[tuple[int, str], ...] = ()
+
+
+NOTHING_SAVED = Saved()
+
+
+def padded_numel(x: Shape, pads: Sequence[tuple[int, int]]) -> int:
+    """Elements of `x` ([N, C, *spatial]) padded explicitly by (begin, end) per spatial axis."""
+    return x[0] * x[1] * prod(n + b + e for n, (b, e) in zip(x[2:], pads, strict=True))
+
+
+@dataclass(frozen=True)
 class Params:
     """Parameter and buffer element counts of one layer (before sharing and freezing)."""
 
@@ -428,6 +450,23 @@ class LayerKind:
             "grad_weight": 2 * macs if weights else 0,
             "grad_bias": self.flops(a, ins, out).get("bias", 0) if weights else 0,
         }
+
+    # -- memory rules (cnncalc.analysis.memory) ------------------------------------------------
+
+    #: the output is input 0's storage: written in place or a view of it
+    def aliases_input(self, a: Attrs, ins: Sequence[Shape], training: bool) -> bool:
+        return bool(a.get("inplace", False))
+
+    #: the backward hands views of the output gradient to the inputs (no new gradient tensors)
+    grad_is_view: ClassVar[bool] = False
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The tensors autograd keeps for this layer's backward in training mode, as torch's
+        derivative formulas (derivatives.yaml) save them. Called only when the layer has a
+        backward (some input needs a gradient, or its weights train). `device` is "cpu" or
+        "cuda" where torch saves different tensors (dropout's mask). Default: nothing."""
+        return NOTHING_SAVED
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...] | None:
         """One Window per spatial axis, or None when the output has no spatial axes that map

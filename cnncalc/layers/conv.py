@@ -18,9 +18,11 @@ from cnncalc.layers.base import (
     Padding,
     Params,
     PerAxis,
+    Saved,
     Shape,
     Window,
     expect_rank,
+    padded_numel,
     register,
     spatial,
 )
@@ -98,6 +100,18 @@ class ConvNd(LayerKind):
             Window(k, s, d, p[0]) for k, s, d, p in zip(a.kernel, a.stride, a.dilation, pads)
         )
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input (and the weight). Padding the convolution cannot do itself (asymmetric, or
+        a non-zero mode) is an explicit padded copy, which the convolution keeps instead;
+        reflect/replicate padding keeps its own input as well, for the input's gradient."""
+        pads = self.padding(a, ins)
+        if a.padding_mode == "zeros" and all(b == e for b, e in pads):
+            return Saved(inputs=(0,))
+        copy = ((padded_numel(ins[0], pads), "act"),)
+        keeps_input = a.padding_mode in ("reflect", "replicate") and grads[0]
+        return Saved(inputs=(0,) if keeps_input else (), extra=copy)
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import conv_module
 
@@ -173,6 +187,10 @@ class ConvTransposeNd(LayerKind):
             for k, s, d, p in zip(a.kernel, a.stride, a.dilation, a.padding)
         )
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        return Saved(inputs=(0,))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -232,6 +250,14 @@ class LocallyConnectedNd(ConvNd):
 
     def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
         return prod(out) * ins[0][1] * prod(a.kernel)
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The unfolded windows, N * C*prod(kernel) * output positions; torch's im2col resizes a
+        tensor shaped like its (padded) input, so the storage is never smaller than that."""
+        n, channels = ins[0][:2]
+        cols = n * channels * prod(a.kernel) * prod(out[2:])
+        return Saved(extra=((max(cols, padded_numel(ins[0], self.padding(a, ins))), "act"),))
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import LocallyConnected
@@ -304,6 +330,20 @@ class PartialConv2d(ConvNd):
     def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
         return out[0] * prod(out[2:]) * self.links(a) * prod(a.kernel)
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """Per row, the gathered input channels (padded first when the padding is asymmetric)
+        and, for the input's gradient, the int64 index that gathered them."""
+        pads = self.padding(a, ins)
+        if all(b == e for b, e in pads):
+            pads = tuple((0, 0) for _ in pads)
+        n, _, *size = ins[0]
+        extra = []
+        for row in a.connections:
+            extra += [(padded_numel((n, len(row), *size), pads), "act")]
+            extra += [(len(row), "int64")] if grads[0] else []
+        return Saved(extra=tuple(extra))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import PartialConv
 
@@ -363,6 +403,18 @@ class DeformConv2d(ConvNd):
             "bias": (prod(out) if a.bias else 0) + prod(offset_out),
             "other": 7 * samples,
         }
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The padded input (read by the offset convolution), the input and the sampling grid
+        (read by the bilinear sampler), and the sampled taps [N, C, Ho*kh, Wo*kw]."""
+        n, channels = ins[0][:2]
+        taps = prod(a.kernel) * prod(out[2:])
+        return Saved(inputs=(0,), extra=(
+            (padded_numel(ins[0], self.padding(a, ins)), "act"),
+            (n * a.offset_groups * taps * 2, "act"),
+            (n * channels * taps, "act"),
+        ))
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import DeformConv2d as Module

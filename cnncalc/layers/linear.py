@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import prod
-from typing import Any
+from typing import Any, ClassVar
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    NOTHING_SAVED,
     Attr,
     Attrs,
     Bool,
@@ -26,6 +27,7 @@ from cnncalc.layers.base import (
     Padding,
     Params,
     PerAxis,
+    Saved,
     Shape,
     Window,
     register,
@@ -71,6 +73,11 @@ class Linear(LayerKind):
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
         return None
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input, for the weight's gradient (the weight, for the input's, is a parameter)."""
+        return Saved(inputs=(0,) if weights else ())
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -87,9 +94,15 @@ def resolve_axis(kind: LayerKind, what: str, axis: int, shape: Shape) -> int:
 
 
 class Plumbing(LayerKind):
-    """Pure data movement: 0 FLOPs, no parameters."""
+    """Pure data movement: 0 FLOPs, no parameters. `view`: the output is a view of the input
+    (no memory); its backward then reshapes the gradient back, also as a view, unless the view
+    selects part of the input (crops and slices scatter the gradient into a new zero tensor)."""
 
     family = "reshape"
+    view: ClassVar[bool] = False
+
+    def aliases_input(self, a: Attrs, ins: Sequence[Shape], training: bool) -> bool:
+        return self.view or super().aliases_input(a, ins, training)
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {}
@@ -118,6 +131,11 @@ class Rbf(Linear):
         macs = self.macs(a, ins, out)
         return {"linear": 2 * macs, "other": macs}
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input (x*x and the cross term both read it)."""
+        return Saved(inputs=(0,))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import Rbf as Module
 
@@ -127,6 +145,8 @@ class Rbf(Linear):
 @register
 class Flatten(Plumbing):
     name = "flatten"
+    view = True
+    grad_is_view = True
     summary = "merge axes start_dim..end_dim into one (the batch axis stays)"
     attrs = (
         Attr("start_dim", Int(minimum=None), 1, "first axis merged (batch is 0)"),
@@ -159,6 +179,8 @@ class Flatten(Plumbing):
 @register
 class Reshape(Plumbing):
     name = "reshape"
+    view = True
+    grad_is_view = True
     aliases = ("view",)
     summary = "reshape each sample to `shape` (one -1 is inferred)"
     attrs = (Attr("shape", Ints(minimum=-1), doc="per-sample target shape, one -1 allowed"),)
@@ -198,6 +220,8 @@ class Reshape(Plumbing):
 @register
 class Permute(Plumbing):
     name = "permute"
+    view = True
+    grad_is_view = True
     summary = "reorder the axes; the batch axis stays first"
     attrs = (Attr("dims", Ints(minimum=0), doc="new order of the axes, batch (0) first"),)
     formulas = {"output shape": "[x[dims[0]], x[dims[1]], ...]", "flops": "0 (data movement)"}
@@ -297,6 +321,11 @@ class Pad(Plumbing):
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(Window(1, 1, 1, begin) for begin, _ in self.pairs(ins[0], a))
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """Reflect and replicate padding keep their input; constant and circular nothing."""
+        return Saved(inputs=(0,) if a.mode in ("reflect", "replicate") else ())
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import Pad as Module
 
@@ -309,6 +338,7 @@ class Crop(Plumbing):
     `size`, crop to that input's spatial size (FCN's score crops at offsets 5, 9 and 31)."""
 
     name = "crop"
+    view = True
     summary = "crop the spatial axes to `size` (or to a second input's size) from `offset`"
     max_inputs = 2
     field_inputs = 1
@@ -375,6 +405,7 @@ class Slice(Plumbing):
     or a strided subsampling of a spatial axis (the CIFAR ResNets' `x[:, :, ::2, ::2]`)."""
 
     name = "slice"
+    view = True
     aliases = ("narrow",)
     summary = "keep start:stop:step along one axis (channel split, strided subsampling)"
     attrs = (
@@ -460,6 +491,21 @@ class DropoutKind(Plumbing):
             raise ShapeError(f"{self.name} expects a {ranks} input, found shape {list(x)}")
         return x
 
+    def aliases_input(self, a: Attrs, ins: Sequence[Shape], training: bool) -> bool:
+        return not training or a.get("inplace", False)
+
+    def mask(self, a: Attrs, out: Shape) -> int:
+        """Elements of the random mask: one per element, or per channel for feature dropout."""
+        return prod(out) if not self.ranks else prod(out[:2])
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The scaled random mask. On CPU, torch draws it in the activation dtype; on CUDA,
+        element dropout keeps a bool mask (native_dropout), feature dropout the scaled one."""
+        if not self.ranks and device == "cuda":
+            return Saved(extra=((prod(out), "bool"),))
+        return Saved(extra=((self.mask(a, out), "act"),))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -509,6 +555,16 @@ class StochasticDepth(DropoutKind):
         Attr("mode", Choice("row", "batch"), "row", "drop per sample (row) or for the whole batch"),
     )
 
+    def aliases_input(self, a: Attrs, ins: Sequence[Shape], training: bool) -> bool:
+        return not training or a.p == 0.0
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The scaled keep mask: one value per sample (row) or one for the batch."""
+        if a.p == 0.0:
+            return NOTHING_SAVED
+        return Saved(extra=((out[0] if a.mode == "row" else 1, "act"),))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import StochasticDepth as Module
 
@@ -518,6 +574,8 @@ class StochasticDepth(DropoutKind):
 @register
 class Identity(Plumbing):
     name = "identity"
+    view = True
+    grad_is_view = True
     summary = "passes its input through"
     formulas = {"output shape": "the input shape", "flops": "0"}
 

@@ -12,7 +12,7 @@ from math import prod
 from typing import Any
 
 from cnncalc.errors import ShapeError
-from cnncalc.layers.base import Attr, Attrs, Int, LayerKind, Shape, Window, register
+from cnncalc.layers.base import Attr, Attrs, Int, LayerKind, Saved, Shape, Window, register
 
 
 def broadcast(first: Shape, second: Shape) -> Shape | None:
@@ -59,6 +59,7 @@ class Add(Elementwise):
     name = "add"
     aliases = ("sum",)
     summary = "elementwise sum of 2+ inputs (residual connections), broadcasting"
+    grad_is_view = True  # every input gets the output's gradient (summed down if broadcast)
     formulas = {"output shape": "torch broadcast of the inputs", "flops": "merge: (n-1) per output element"}
 
 
@@ -70,6 +71,25 @@ class Multiply(Elementwise):
     torch_name = "Multiply"
     formulas = {"output shape": "torch broadcast of the inputs", "flops": "merge: (n-1) per output element"}
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """((x0 * x1) * x2) ...: each product keeps one operand for the other's gradient, the
+        running product made as a new tensor between the first and the last."""
+        inputs: list[int] = []
+        extra = []
+        prefix, prefix_grad = ins[0], grads[0]
+        for k in range(1, len(ins)):
+            if prefix_grad:
+                inputs.append(k)
+            if grads[k]:
+                if k == 1:
+                    inputs.append(0)
+                else:
+                    extra.append((prod(prefix), "act"))
+            prefix = broadcast(prefix, ins[k]) or prefix
+            prefix_grad = prefix_grad or grads[k]
+        return Saved(inputs=tuple(sorted(set(inputs))), extra=tuple(extra))
+
 
 @register
 class Concat(LayerKind):
@@ -77,6 +97,7 @@ class Concat(LayerKind):
     aliases = ("cat",)
     family = "merge"
     summary = "concatenate 2+ inputs along `dim` (channels by default)"
+    grad_is_view = True  # each input gets a slice of the output gradient
     min_inputs = 2
     max_inputs = None
     attrs = (Attr("dim", Int(minimum=None), 1, "the axis joined (1: channels)"),)
@@ -168,6 +189,11 @@ class MatMul(LayerKind):
                        grads: Sequence[bool], weights: bool) -> dict[str, int]:
         """Both operands are data: one product per operand that needs a gradient."""
         return {"grad_input": 2 * self.macs(a, ins, out) * sum(map(bool, grads))}
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """Each operand, for the other's gradient."""
+        return Saved(inputs=tuple(i for i, other in ((0, grads[1]), (1, grads[0])) if other))
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
         return None

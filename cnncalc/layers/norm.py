@@ -28,6 +28,7 @@ from cnncalc.layers.base import (
     Ints,
     LayerKind,
     Params,
+    Saved,
     Shape,
     register,
 )
@@ -106,6 +107,11 @@ class BatchNormNd(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": FOLDED_FLOPS * prod(out)}
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input and the batch mean and inverse std (float32, one per channel)."""
+        return Saved(inputs=(0,), extra=((ins[0][1], "float32"),) * 2)
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -152,6 +158,13 @@ class InstanceNormNd(BatchNormNd):
         "flops": "norm: 2 per element with running stats, else 5 (+2 if affine) per element",
     }
     prefix = "InstanceNorm"
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """As batch norm over [1, N*C, ...]: the input and N*C means and inverse stds, plus the
+        per-channel weight and running statistics repeated N times (torch's instance_norm)."""
+        copies = 2 + (1 if a.affine else 0) + (2 if a.track_running_stats else 0)
+        return Saved(inputs=(0,), extra=((ins[0][0] * ins[0][1], "float32"),) * copies)
 
     def check_batch_statistics(self, a: Attrs, x: Shape) -> None:
         if not a.track_running_stats:
@@ -239,6 +252,12 @@ class LayerNorm(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": stats_flops(prod(out), a.elementwise_affine, a.bias)}
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input and a mean and inverse std per normalized row (float32)."""
+        rows = prod(ins[0]) // prod(self.normalized(a, ins[0]))
+        return Saved(inputs=(0,), extra=((rows, "float32"),) * 2)
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -276,6 +295,11 @@ class GroupNorm(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": stats_flops(prod(out), a.affine)}
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input and a mean and inverse std per sample and group (float32)."""
+        return Saved(inputs=(0,), extra=((ins[0][0] * a.groups, "float32"),) * 2)
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn
 
@@ -307,6 +331,14 @@ class LocalResponseNorm(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": (a.size + 4) * prod(out)}
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """torch's composite: the input, the squared input padded across channels
+        [N, 1, C+size-1, ...], and two output-sized intermediates (the divisor and its power)."""
+        n, channels, *size = ins[0]
+        return Saved(inputs=(0,), extra=((n * (channels + a.size - 1) * prod(size), "act"),
+                                          (prod(out), "act"), (prod(out), "act")))
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         import torch.nn as nn

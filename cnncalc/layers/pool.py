@@ -17,6 +17,7 @@ from typing import Any
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    NOTHING_SAVED,
     Attr,
     Attrs,
     Bool,
@@ -26,9 +27,11 @@ from cnncalc.layers.base import (
     Padding,
     Params,
     PerAxis,
+    Saved,
     Shape,
     Window,
     expect_rank,
+    padded_numel,
     register,
     spatial,
 )
@@ -121,10 +124,27 @@ class MaxPoolNd(PoolNd):
     def pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...]:
         return resolve_padding(a.padding, spatial(ins[0]), a.kernel, strides(a), a.dilation)
 
+    def explicit_pads(self, a: Attrs, ins: Sequence[Shape]) -> tuple[tuple[int, int], ...] | None:
+        """The padding torch's pool cannot do itself (asymmetric, or over half the kernel),
+        applied as an explicit -inf pad in front of it; None when the pool pads itself."""
+        pads = self.pads(a, ins)
+        return None if all(b == e and b <= k // 2 for (b, e), k in zip(pads, a.kernel)) else pads
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input (or its explicitly padded copy) and the argmax of every window (int64)."""
+        pads = self.explicit_pads(a, ins)
+        if pads is None:
+            return Saved(inputs=(0,), extra=((prod(out), "int64"),))
+        windows = [conv_output_size(n + b + e, k, s, (0, 0), d, a.ceil_mode)
+                   for n, (b, e), k, s, d in zip(spatial(ins[0]), pads, a.kernel, strides(a), a.dilation)]
+        return Saved(extra=((padded_numel(ins[0], pads), "act"), (prod(out[:2]) * prod(windows), "int64")))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         cls = _torch_cls("MaxPool", self.spatial_dims)
-        pads = self.pads(a, ins)
-        if all(b == e and b <= k // 2 for (b, e), k in zip(pads, a.kernel)):
+        pads = self.explicit_pads(a, ins)
+        if pads is None:
+            pads = self.pads(a, ins)
             return cls(a.kernel, strides(a), tuple(b for b, _ in pads), a.dilation, ceil_mode=a.ceil_mode)
         from cnncalc.torch_backend.modules import Padded
 
@@ -145,6 +165,10 @@ class AvgPoolNd(PoolNd):
         "output size": "floor_or_ceil((n + 2*padding - kernel) / stride) + 1",
         "flops": "pool: prod(kernel) per output element (k-1 adds + 1 divide)",
     }
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        return Saved(inputs=(0,))
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         cls = _torch_cls("AvgPool", self.spatial_dims)
@@ -184,6 +208,12 @@ class Subsampling2d(LayerKind):
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(Window(k, s) for k, s in zip(a.kernel, strides(a), strict=True))
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input (average pool, for the input's gradient) and the window sums (for the
+        coefficient's)."""
+        return Saved(inputs=(0,) if grads[0] else (), extra=((prod(out), "act"),))
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import Subsampling
@@ -263,6 +293,12 @@ class LPPoolNd(PoolNd):
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(Window(k, s) for k, s in zip(a.kernel, strides(a), strict=True))
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """torch's composite (x^p, average pool, sign * relu, * kernel, ^(1/p)): the input, x^p,
+        and four output-sized intermediates."""
+        return Saved(inputs=(0,), extra=((prod(ins[0]), "act"),) + ((prod(out), "act"),) * 4)
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         cls = _torch_cls("LPPool", self.spatial_dims)
         kernel: Any = a.kernel
@@ -329,6 +365,14 @@ class AdaptivePoolNd(LayerKind):
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(adaptive_axis_window(n, o) for n, o in zip(spatial(ins[0]), out[2:], strict=True))
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """Max: the input and the argmax (int64). Average: the input, except that an output of
+        size 1 is a mean, whose backward needs only the shape."""
+        if self.op == "max":
+            return Saved(inputs=(0,), extra=((prod(out), "int64"),))
+        return NOTHING_SAVED if all(n == 1 for n in out[2:]) else Saved(inputs=(0,))
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         prefix = "AdaptiveMaxPool" if self.op == "max" else "AdaptiveAvgPool"
@@ -417,6 +461,11 @@ class GlobalPool(LayerKind):
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(Window(n, n) for n in spatial(ins[0]))
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """Max (amax) keeps its input and output; the mean nothing."""
+        return Saved(inputs=(0,), output=True) if self.op == "max" else NOTHING_SAVED
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import GlobalPool as Module
 
@@ -479,6 +528,11 @@ class RoIPool(LayerKind):
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
         return None
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The input and the argmax of every bin (int64)."""
+        return Saved(inputs=(0,), extra=((prod(out), "int64"),))
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import RoIPool as Module
 
@@ -511,6 +565,11 @@ class ChannelMaxPool(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"pool": (a.pieces - 1) * prod(out)}
+
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """amax over the pieces: the input and the output."""
+        return Saved(inputs=(0,), output=True)
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import ChannelMaxPool as Module

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
     IDENTITY,
+    NOTHING_SAVED,
     Attr,
     Attrs,
     Bool,
@@ -23,6 +24,7 @@ from cnncalc.layers.base import (
     LayerKind,
     Name,
     PerAxis,
+    Saved,
     Shape,
     Window,
     expect_rank,
@@ -209,6 +211,13 @@ class MaxUnpoolNd(LayerKind):
             for k, s, p in zip(a.kernel, strides(a), a.padding, strict=True)
         )
 
+    def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
+              device: str) -> Saved:
+        """The pool's indices, which that pool keeps for its own backward anyway (so nothing
+        new; a stand-alone unpooling without its pool would keep int64 indices of its input's
+        size)."""
+        return NOTHING_SAVED
+
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import MaxUnpool
 
@@ -314,6 +323,11 @@ class SpaceToDepth(Rearrange):
     summary = "TensorFlow's space_to_depth (block r; shapes as pixel_unshuffle)"
     attrs = (Attr("block", Int(minimum=1), doc="r"),)
     formulas = _TO_DEPTH
+
+    def aliases_input(self, a: Attrs, ins: Sequence[Shape], training: bool) -> bool:
+        """The reshape-permute-reshape is a view when the blocks are whole rows of one channel."""
+        _, channels, _, width = ins[0]
+        return a.block == 1 or (channels == 1 and width == a.block)
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         from cnncalc.torch_backend.modules import SpaceToDepth as Module

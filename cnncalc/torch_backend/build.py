@@ -20,6 +20,8 @@ class GraphModule(nn.Module):
     with `label = True`, each node runs inside a profiler range named `cnncalc:NODE` (for
     `cnncalc profile`; off by default, when it costs one flag test per node).
     Max unpooling gets the indices of the max pool it names (that pool returns them).
+    Unless recording, each output is dropped after its last reader, as a hand-written model's
+    locals are, so the memory a forward holds is what the graph needs (`cnncalc memory`).
     """
 
     def __init__(self, graph: LayerGraph):
@@ -53,6 +55,15 @@ class GraphModule(nn.Module):
                     pool.return_indices = True
                     self.indices_from[node.name] = node.refs[0]
         self.pools_with_indices = frozenset(self.indices_from.values())
+        #: node -> the names whose outputs (and indices) no later node reads
+        self.drop_after: dict[str, list[str]] = {}
+        last: dict[str, str] = {}
+        for node in graph:
+            for name in (*node.inputs, *node.refs):
+                last[name] = node.name
+        for name, reader in last.items():
+            if name not in graph.outputs:
+                self.drop_after.setdefault(reader, []).append(name)
 
     def forward(self, *inputs: torch.Tensor) -> Any:
         values: dict[str, torch.Tensor] = {}
@@ -74,6 +85,10 @@ class GraphModule(nn.Module):
             if node.name in self.pools_with_indices:
                 value, indices[node.name] = value
             values[node.name] = value
+            if not self.record:
+                for name in self.drop_after.get(node.name, ()):
+                    values.pop(name, None)
+                    indices.pop(name, None)
         if self.record:
             self.outputs = values
         results = tuple(values[name] for name in self.graph.outputs)
