@@ -26,6 +26,8 @@ print('HEAVY', code, heavy, file=sys.stderr)
         ["summary", "vgg16.yaml", "--format", "json"],
         ["summary", "resnet50", "--depth", "1"],
         ["rf", "lenet5"],
+        ["memory", "resnet50", "--fit", "24GiB", "--format", "json"],
+        ["memory", "mobilenet_v2", "--amp", "bf16", "--optimizer", "adam"],
         ["layers"],
         ["layers", "conv2d"],
         ["zoo"],

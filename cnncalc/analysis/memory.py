@@ -102,7 +102,9 @@ class Memory:
     input_bytes: int
     grad_bytes: int  # weight gradients (trainable weights only)
     optimizer_bytes: int
-    saved_bytes: int  # kept for backward at the end of the forward (distinct tensors)
+    #: activations held at the end of the training forward: what the backward will read, and
+    #: the model outputs (the input, which the caller holds, not included)
+    saved_bytes: int
     inference: Peak  # parameters and buffers included
     training: Peak  # parameters, buffers, gradients and optimizer state included
     layers: list[LayerMemory] = field(default_factory=list)
@@ -219,7 +221,7 @@ class _Walk:
         total_params = sum(c.params for c in self.costs.values())
         trainable = sum(c.trainable_params for c in self.costs.values())
         param_bytes = total_params * self.master
-        buffer_bytes = sum(c.buffers for c in self.costs.values()) * 4
+        buffer_bytes = sum(c.buffers for c in self.costs.values()) * self.master
         grad_bytes = trainable * self.master
         optimizer_bytes = OPTIMIZERS[self.options.optimizer] * trainable * 4 if self.options.amp \
             else OPTIMIZERS[self.options.optimizer] * trainable * self.master

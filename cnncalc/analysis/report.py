@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from cnncalc.analysis.cost import layer_costs
-from cnncalc.analysis.memory import element_bytes, output_bytes
+from cnncalc.analysis.memory import Options, analyze_memory, element_bytes, output_bytes
 from cnncalc.analysis.receptive_field import ReceptiveField, receptive_fields
 from cnncalc.analysis.shapes import infer_shapes
 from cnncalc.graph import LayerGraph
@@ -61,6 +61,10 @@ class Totals:
     input_bytes: int
     activation_bytes: int
     backward_by_part: dict[str, int] = field(default_factory=dict)
+    #: peaks by tensor liveness (cnncalc.analysis.memory): inference, and a training step with
+    #: plain SGD (no optimizer state), CUDA's kernels
+    inference_peak_bytes: int = 0
+    training_peak_bytes: int = 0
 
     @property
     def backward_flops(self) -> int:
@@ -113,10 +117,13 @@ def analyze(graph: LayerGraph) -> Report:
             line=node.span.line if node.span else None,
         ))
     inputs = {n.name: shapes[n.name] for n in graph.inputs}
+    memory = analyze_memory(graph, Options(), shapes, costs)
+    totals = replace(_totals(rows, sum(outputs[n] for n in inputs), size),
+                     inference_peak_bytes=memory.inference.bytes, training_peak_bytes=memory.training.bytes)
     return Report(
         model=graph.name, batch=graph.batch, dtype=graph.dtype, inputs=inputs,
         outputs={name: shapes[name] for name in graph.outputs},
-        rows=rows, totals=_totals(rows, sum(outputs[n] for n in inputs), size),
+        rows=rows, totals=totals,
         unused=graph.unused(),
     )
 

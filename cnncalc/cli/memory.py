@@ -180,5 +180,24 @@ def _tensor(key: str) -> str:
     return key
 
 
-def _compat(graph: Any, style: Any, format: Any) -> str:
-    raise UsageError(f"--style {style.value} is not available yet")
+def _compat(graph: Any, style: Style, format: MemoryFormat) -> str:
+    """torchsummary's printout (its table and memory lines) or torchinfo's memory lines, as
+    those tools print them for the torch model of the spec (cnncalc.analysis.compat)."""
+    from cnncalc.analysis.compat import torchinfo_estimate, torchsummary_estimate
+
+    estimate = torchsummary_estimate(graph) if style is Style.torchsummary else torchinfo_estimate(graph)
+    if format is MemoryFormat.json:
+        mb = estimate.mb()
+        data = {
+            "schema": "cnncalc.memory-compat/1", "model": graph.name, "style": estimate.style,
+            "params": estimate.params, "trainable_params": estimate.trainable_params,
+            "input_bytes": estimate.input_bytes, "forward_backward_bytes": estimate.forward_backward_bytes,
+            "params_bytes": estimate.params_bytes, "total_bytes": estimate.total_bytes,
+            "megabyte": estimate.megabyte, "mb": {k: round(v, 2) for k, v in mb.items()},
+            "mult_adds": estimate.mult_adds,
+        }
+        return json.dumps(data, indent=2) + "\n"
+    lines = estimate.table() if style is Style.torchsummary else estimate.lines()
+    note = (f"({style.value}'s estimate, reproduced: not a measurement; `cnncalc memory` without "
+            f"--style gives the liveness peaks)")
+    return "\n".join([*lines, note]) + "\n"

@@ -69,6 +69,8 @@ def summary_dict(report: Report) -> dict[str, Any]:
             "buffer_bytes": t.buffer_bytes,
             "input_bytes": t.input_bytes,
             "activation_bytes": t.activation_bytes,
+            "inference_peak_bytes": t.inference_peak_bytes,
+            "training_peak_bytes": t.training_peak_bytes,
         },
         "layers": [row_dict(row) for row in report.rows],
         "unused": list(report.unused),
