@@ -204,6 +204,10 @@ class _Walk:
         sizes = [n * (act if dtype == "act" else EXTRA_BYTES[dtype]) for n, dtype in saved.extra]
         return sizes
 
+    def workspace(self, node: LayerNode) -> int:
+        return node.kind.workspace(node.attrs, self.ins(node), self.shapes[node.name],
+                                   self.options.device) * self.size[node.name]
+
     def cast_copies(self, node: LayerNode) -> tuple[list[int], int]:
         """Autocast's low-precision copies: of each fp32 input, and of the weights."""
         if not self.casts[node.name]:
@@ -284,6 +288,7 @@ class _Walk:
                 transient = sum(size for (n, dtype), size in zip(
                     self.saved(node).extra, self.extras(node, self.saved(node)), strict=True)
                     if dtype == "act")
+            transient += self.workspace(node)
             copies, weights = self.cast_copies(node)
             weights_cached += weights
             now = sum(live.values()) + transient + sum(copies) + weights_cached
@@ -341,7 +346,7 @@ class _Walk:
                 saved_by_layer[name] = saved_bytes(
                     saved, ins, self.shapes[name], in_sizes, self.size[name], self.size[name], aliases
                 ) + sum(copies) + weights
-            forward_live[name] = check("forward", name)
+            forward_live[name] = check("forward", name, self.workspace(node))
             for storage in [s for s in live if "#" not in s and last.get(s, -1) <= i
                             and not savers.get(s)]:
                 del live[storage]
@@ -366,14 +371,19 @@ class _Walk:
             for source in node.inputs:
                 if not self.needs_grad[source]:
                     continue
+                size = prod(self.shapes[source]) * self.size[source]
                 if node.kind.grad_is_view:
                     storage = grads[name]
                 else:
                     storage = f"d:{source}@{name}"
-                    live[storage] = prod(self.shapes[source]) * self.size[source]
-                if source in grads:  # accumulated into the gradient already there
-                    if storage != grads[source] and storage not in holders:
-                        transient += live.pop(storage)
+                    live[storage] = size
+                if source in grads:
+                    # autograd adds the gradients out of place (a new sum, then both operands
+                    # freed): the incoming one and the sum are transient
+                    if storage not in holders:
+                        live.pop(storage, None)
+                        transient += size
+                    transient += size
                     continue
                 grads[source] = storage
                 holders[storage] = holders.get(storage, 0) + 1

@@ -468,6 +468,11 @@ class LayerKind:
         "cuda" where torch saves different tensors (dropout's mask). Default: nothing."""
         return NOTHING_SAVED
 
+    def workspace(self, a: Attrs, ins: Sequence[Shape], out: Shape, device: str) -> int:
+        """Elements (activation dtype) the forward kernel holds besides its output while it
+        runs, freed when it returns. Default: none."""
+        return 0
+
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...] | None:
         """One Window per spatial axis, or None when the output has no spatial axes that map
         onto the input's (flatten, linear over a spatial axis, global reductions to a vector).
