@@ -11,7 +11,7 @@ import pytest
 from cnncalc.cli.app import main
 from cnncalc.errors import BackendUnavailable
 from cnncalc.spec import load_graph
-from tests.conftest import needs_fvcore
+from tests.conftest import needs_fvcore, needs_torch
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
@@ -114,7 +114,7 @@ def test_verify_catches_a_wrong_receptive_field(capsys, monkeypatch):
 
     pool = type(lookup("maxpool2d"))
     monkeypatch.setattr(pool, "window", lambda self, a, ins, out: (Window(3, 2), Window(3, 2)))  # kernel 2 really
-    code, out, _ = run(capsys, "verify", "lenet5", "-f", "json")
+    code, out, _ = run(capsys, "verify", "lenet5", "--no-memory", "-f", "json")
     data = json.loads(out)
     assert code == 4 and data["summary"]["rf"]["agree"] < data["summary"]["rf"]["checks"]
     assert {m["quantity"] for m in data["mismatches"]} == {"rf"}
@@ -172,7 +172,7 @@ layers:
   - add:
     from: [b, b2]
 """)
-    code, out, _ = run(capsys, "verify", path, "-f", "json")
+    code, out, _ = run(capsys, "verify", path, "--no-memory", "-f", "json")
     data = json.loads(out)
     assert code == 0, data["mismatches"]
     assert data["summary"]["params"]["checks"] == 4  # a, b (+1 shared call), add, total
@@ -203,3 +203,28 @@ layers:
         model(*example_inputs(graph))
     _, indices = F.max_pool2d(model.outputs["c1"], 2, return_indices=True)
     assert torch.equal(model.outputs["unpool1"], F.max_unpool2d(model.outputs["c2"], indices, 2))
+
+
+@needs_torch
+@needs_fvcore
+def test_verify_measures_the_memory_peaks(monkeypatch):
+    """The peaks are checked against the allocator; a model off by 2x is caught."""
+    from cnncalc.analysis import memory
+    from cnncalc.spec import load_graph
+    from cnncalc.torch_backend.verify import verify
+
+    graph = load_graph("resnet18")
+    result = verify(graph, "cpu", probes=0)
+    checks = [c for c in result.checks if c.quantity == "memory"]
+    assert [c.layer for c in checks] == ["inference peak", "training-step peak"]
+    assert all(c.ok for c in checks), checks
+    real = memory.analyze_memory
+
+    def doubled(*args, **kwargs):
+        m = real(*args, **kwargs)
+        from dataclasses import replace
+        return replace(m, inference=replace(m.inference, bytes=2 * m.inference.bytes))
+
+    monkeypatch.setattr(memory, "analyze_memory", doubled)
+    planted = verify(graph, "cpu", probes=0)
+    assert [c.layer for c in planted.mismatches] == ["inference peak"]

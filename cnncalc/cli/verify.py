@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         input: Optional[list[str]] = typer.Option(None, "--input", "-i", help="Input shape, e.g. 3x512x512."),
         sets: Optional[list[str]] = typer.Option(None, "--set", help="Override a spec var: NAME=VALUE."),
         probes: int = typer.Option(8, "--probes", min=0, help="How many layers the receptive-field probe measures (0: none)."),
+        memory: bool = typer.Option(True, "--memory/--no-memory", help="Measure the inference and training-step memory peaks."),
         format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f"),
     ) -> None:
         """Check shapes, parameters, buffers, MACs, forward/backward FLOPs and receptive fields
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from cnncalc.torch_backend.verify import verify as run
 
         graph = load(spec, input, batch, None, sets)
-        result = run(graph, device.value, probes)
+        result = run(graph, device.value, probes, memory)
         if format is VerifyFormat.json:
             print(json.dumps(_data(result), indent=2))
         else:
@@ -92,6 +93,12 @@ def _table(result: Any) -> None:
         verdict = "pass" if good == total else "FAIL"
         table.add_row(quantity, AGAINST[quantity], f"{good}/{total}", tolerance(quantity), verdict)
     out.print(table)
+    from cnncalc.report.units import binary
+
+    for check in result.checks:
+        if check.quantity == "memory":
+            out.print(f"  {check.layer}: cnncalc {binary(check.expected)}, measured {binary(check.measured)} "
+                      f"({check.expected / check.measured - 1:+.1%})")
     for check in result.mismatches[:50]:
         out.print(f"  mismatch {check.quantity} at {check.layer}: cnncalc {check.expected} vs measured {check.measured}")
     if result.fvcore_skipped:
