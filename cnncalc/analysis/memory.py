@@ -143,7 +143,6 @@ class _Walk:
         self.graph, self.shapes, self.costs, self.options = graph, shapes, costs, options
         nodes = list(graph)
         self.nodes = nodes
-        self.position = {node.name: i for i, node in enumerate(nodes)}
         base = DTYPE_BYTES[graph.dtype]
         self.master = 4 if options.amp else base  # parameter element size
         low = DTYPE_BYTES[AMP_DTYPES[options.amp]] if options.amp else base
@@ -152,17 +151,17 @@ class _Walk:
         self.size: dict[str, int] = {}
         self.casts: dict[str, bool] = {}
         for node in nodes:
-            ins = [self.size[n] for n in node.inputs]
+            casts = bool(options.amp) and not node.is_input and (
+                node.kind.family in AUTOCAST_LOW or node.kind.name == "rbf")
+            self.casts[node.name] = casts
             if node.is_input or not options.amp:
                 self.size[node.name] = base
-            elif node.kind.family in AUTOCAST_LOW or node.kind.name == "rbf":
+            elif casts:
                 self.size[node.name] = low
             elif node.kind.name in AUTOCAST_FLOAT32:
                 self.size[node.name] = 4
             else:
-                self.size[node.name] = max(ins) if ins else base
-            self.casts[node.name] = bool(options.amp) and not node.is_input and (
-                node.kind.family in AUTOCAST_LOW or node.kind.name == "rbf")
+                self.size[node.name] = max(self.size[n] for n in node.inputs)
 
         # which layers train, which tensors need gradients, which layers have a backward
         self.trains: dict[str, bool] = {}
@@ -175,16 +174,18 @@ class _Walk:
                 trains or any(self.needs_grad[n] for n in node.inputs))
 
         # storage roots (in place and views share their input's storage)
-        self.root: dict[str, str] = {}
-        for node in nodes:
-            aliases = not node.is_input and node.kind.aliases_input(node.attrs, self.ins(node), True)
-            self.root[node.name] = self.root[node.inputs[0]] if aliases else node.name
-        self.infer_root: dict[str, str] = {}
-        for node in nodes:
-            aliases = not node.is_input and node.kind.aliases_input(node.attrs, self.ins(node), False)
-            self.infer_root[node.name] = self.infer_root[node.inputs[0]] if aliases else node.name
+        self.root = self.roots(training=True)
+        self.infer_root = self.roots(training=False)
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def roots(self, training: bool) -> dict[str, str]:
+        """Each tensor's storage: the node that allocated it."""
+        root: dict[str, str] = {}
+        for node in self.nodes:
+            aliases = not node.is_input and node.kind.aliases_input(node.attrs, self.ins(node), training)
+            root[node.name] = root[node.inputs[0]] if aliases else node.name
+        return root
 
     def ins(self, node: LayerNode) -> list[Shape]:
         return [self.shapes[n] for n in node.inputs]
@@ -198,11 +199,9 @@ class _Walk:
                                self.trains[node.name], self.options.device)
 
     def extras(self, node: LayerNode, saved: Saved) -> list[int]:
-        """Bytes of the tensors `node` makes for its backward (autocast's low-precision copies of
-        fp32 inputs and of its weights included)."""
+        """Bytes of each tensor in `saved.extra` (made by `node` for its backward)."""
         act = self.size[node.name]
-        sizes = [n * (act if dtype == "act" else EXTRA_BYTES[dtype]) for n, dtype in saved.extra]
-        return sizes
+        return [n * (act if dtype == "act" else EXTRA_BYTES[dtype]) for n, dtype in saved.extra]
 
     def workspace(self, node: LayerNode) -> int:
         return node.kind.workspace(node.attrs, self.ins(node), self.shapes[node.name],
@@ -227,8 +226,7 @@ class _Walk:
         param_bytes = total_params * self.master
         buffer_bytes = sum(c.buffers for c in self.costs.values()) * self.master
         grad_bytes = trainable * self.master
-        optimizer_bytes = OPTIMIZERS[self.options.optimizer] * trainable * 4 if self.options.amp \
-            else OPTIMIZERS[self.options.optimizer] * trainable * self.master
+        optimizer_bytes = OPTIMIZERS[self.options.optimizer] * trainable * self.master
         input_bytes = sum(self.out_bytes(n.name) for n in graph.inputs)
         fixed = param_bytes + buffer_bytes
         self.points: dict[str, list[int]] = {"inference": [], "training": []}
@@ -283,12 +281,11 @@ class _Walk:
                 continue
             if root[node.name] == node.name:
                 live[node.name] = self.out_bytes(node.name)
-            transient = 0
+            transient = self.workspace(node)
             if node.kind.family != "dropout":  # the identity at inference
-                transient = sum(size for (n, dtype), size in zip(
-                    self.saved(node).extra, self.extras(node, self.saved(node)), strict=True)
-                    if dtype == "act")
-            transient += self.workspace(node)
+                saved = self.saved(node)  # its intermediates exist at inference too, briefly
+                transient += sum(size for (_, dtype), size in zip(saved.extra, self.extras(node, saved), strict=True)
+                                 if dtype == "act")
             copies, weights = self.cast_copies(node)
             weights_cached += weights
             now = sum(live.values()) + transient + sum(copies) + weights_cached
@@ -307,6 +304,7 @@ class _Walk:
         persistent = fixed + optimizer_bytes
         live: dict[str, int] = {n.name: self.out_bytes(n.name) for n in self.graph.inputs}
         savers: dict[str, set[str]] = {}  # storage -> layers whose backward still reads it
+        reads: dict[str, list[str]] = {}  # layer -> the storages its backward reads
         own: dict[str, list[str]] = {}  # layer -> the extra storages it made for its backward
         saved_by_layer: dict[str, int] = {}
         best = Peak(0, "forward", None)
@@ -331,10 +329,9 @@ class _Walk:
                 ins = self.ins(node)
                 in_sizes = [self.size[n] for n in node.inputs]
                 aliases = root[name] != name
-                for k in saved.inputs:
-                    savers.setdefault(root[node.inputs[k]], set()).add(name)
-                if saved.output:
-                    savers.setdefault(root[name], set()).add(name)
+                reads[name] = [root[node.inputs[k]] for k in saved.inputs] + ([root[name]] if saved.output else [])
+                for storage in reads[name]:
+                    savers.setdefault(storage, set()).add(name)
                 made = [*self.extras(node, saved)]
                 copies, weights = self.cast_copies(node)
                 made += copies + ([weights] if weights else [])
@@ -402,11 +399,10 @@ class _Walk:
                 live.pop(storage, None)
             for key in own.pop(name, []):
                 del live[key]
-            for storage_name, users in list(savers.items()):
-                users.discard(name)
-                if not users and storage_name in live and last.get(storage_name, -1) < len(nodes):
-                    del live[storage_name]
-                    del savers[storage_name]
+            for storage in reads.pop(name, []):
+                savers[storage].discard(name)
+                if not savers[storage] and storage in live and last.get(storage, -1) < len(nodes):
+                    del live[storage]
         # the optimizer step: everything else is freed; Adam's update makes temporaries
         trainable = [c.trainable_params * self.master for c in self.costs.values() if c.trainable_params]
         temporary = 0

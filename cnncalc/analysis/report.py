@@ -62,9 +62,9 @@ class Totals:
     activation_bytes: int
     backward_by_part: dict[str, int] = field(default_factory=dict)
     #: peaks by tensor liveness (cnncalc.analysis.memory): inference, and a training step with
-    #: plain SGD (no optimizer state), CUDA's kernels
-    inference_peak_bytes: int = 0
-    training_peak_bytes: int = 0
+    #: plain SGD (no optimizer state), CUDA's kernels; None when not asked for
+    inference_peak_bytes: int | None = None
+    training_peak_bytes: int | None = None
 
     @property
     def backward_flops(self) -> int:
@@ -89,8 +89,9 @@ class Report:
         return replace(self, rows=collapse(self.rows, depth))
 
 
-def analyze(graph: LayerGraph) -> Report:
-    """Run every pass over `graph`.
+def analyze(graph: LayerGraph, peaks: bool = True) -> Report:
+    """Run every pass over `graph`; `peaks=False` skips the memory walk (callers that show no
+    memory peaks, such as the zoo table over every spec).
 
     >>> from cnncalc.spec import load_graph
     >>> analyze(load_graph("lenet5")).totals.params
@@ -117,9 +118,11 @@ def analyze(graph: LayerGraph) -> Report:
             line=node.span.line if node.span else None,
         ))
     inputs = {n.name: shapes[n.name] for n in graph.inputs}
-    memory = analyze_memory(graph, Options(), shapes, costs)
-    totals = replace(_totals(rows, sum(outputs[n] for n in inputs), size),
-                     inference_peak_bytes=memory.inference.bytes, training_peak_bytes=memory.training.bytes)
+    totals = _totals(rows, sum(outputs[n] for n in inputs), size)
+    if peaks:
+        memory = analyze_memory(graph, Options(), shapes, costs)
+        totals = replace(totals, inference_peak_bytes=memory.inference.bytes,
+                         training_peak_bytes=memory.training.bytes)
     return Report(
         model=graph.name, batch=graph.batch, dtype=graph.dtype, inputs=inputs,
         outputs={name: shapes[name] for name in graph.outputs},

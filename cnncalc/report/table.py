@@ -40,8 +40,9 @@ def render_table(report: Report, console: Console) -> None:
     console.print(f"MACs: {t.macs:,} · FLOPs: {t.flops:,}   "
                   + "  ".join(f"{k} {si(v)}" for k, v in t.flops_by_category.items()))
     console.print(f"Outputs: {', '.join(f'{k} {shape_text(v)}' for k, v in report.outputs.items())}")
-    console.print(f"Peak memory: inference {binary(t.inference_peak_bytes)} · training step "
-                  f"{binary(t.training_peak_bytes)} (SGD; `cnncalc memory` for the breakdown)")
+    if t.inference_peak_bytes is not None and t.training_peak_bytes is not None:
+        console.print(f"Peak memory: inference {binary(t.inference_peak_bytes)} · training step "
+                      f"{binary(t.training_peak_bytes)} (SGD; `cnncalc memory` for the breakdown)")
     if report.unused:
         console.print(f"[yellow]warning:[/] unused layers (reach no output): {', '.join(report.unused)}")
     console.print(CONVENTIONS.format(dtype=report.dtype, batch=report.batch), style="dim")

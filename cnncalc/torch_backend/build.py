@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -20,8 +21,9 @@ class GraphModule(nn.Module):
     with `label = True`, each node runs inside a profiler range named `cnncalc:NODE` (for
     `cnncalc profile`; off by default, when it costs one flag test per node).
     Max unpooling gets the indices of the max pool it names (that pool returns them).
-    Unless recording, each output is dropped after its last reader, as a hand-written model's
-    locals are, so the memory a forward holds is what the graph needs (`cnncalc memory`).
+    Unless recording, each output is dropped after its last reader (an output nothing reads at
+    once), as a hand-written model's locals are, so the memory a forward holds is what the graph
+    needs (`cnncalc memory`). `on_layer(name)`, when set, is called before each node runs.
     """
 
     def __init__(self, graph: LayerGraph):
@@ -33,6 +35,7 @@ class GraphModule(nn.Module):
         self.record = False
         self.label = False
         self.outputs: dict[str, torch.Tensor] = {}
+        self.on_layer: Callable[[str], None] | None = None
         #: max unpooling layer -> the max pool whose indices it takes
         self.indices_from: dict[str, str] = {}
         for node in graph:
@@ -57,7 +60,7 @@ class GraphModule(nn.Module):
         self.pools_with_indices = frozenset(self.indices_from.values())
         #: node -> the names whose outputs (and indices) no later node reads
         self.drop_after: dict[str, list[str]] = {}
-        last: dict[str, str] = {}
+        last: dict[str, str] = {node.name: node.name for node in graph}
         for node in graph:
             for name in (*node.inputs, *node.refs):
                 last[name] = node.name
@@ -73,6 +76,8 @@ class GraphModule(nn.Module):
             if node.is_input:
                 values[node.name] = next(feed)
                 continue
+            if self.on_layer is not None:
+                self.on_layer(node.name)
             module = self.layers[self.index[node.name]]
             args = [values[n] for n in node.inputs]
             if node.name in self.indices_from:
@@ -85,6 +90,7 @@ class GraphModule(nn.Module):
             if node.name in self.pools_with_indices:
                 value, indices[node.name] = value
             values[node.name] = value
+            del args, value  # no reference outlives the values the graph still needs
             if not self.record:
                 for name in self.drop_after.get(node.name, ()):
                     values.pop(name, None)

@@ -31,11 +31,9 @@ The regions (the model in `graph.dtype` on `device`, a random input of the graph
   `opt.step()`, `opt.zero_grad(set_to_none=True)`, the outputs and the loss referenced until the
   step ends. The gradients are None when it starts, so `end` is the baseline again.
 
-The forward runs GraphModule's modules node by node (`run_graph`) and drops each node's output
-after its last reader, as a hand-written model's locals go out of scope; `release=False` keeps
-every output to the end of the forward (a forward that keeps a dict of all outputs). The
-executor is here, not GraphModule.forward, so that what is measured does not depend on how that
-forward happens to hold its values.
+The forward is GraphModule's (`run_graph`), which drops each node's output after its last
+reader, as a hand-written model's locals go out of scope; `release=False` keeps every output to
+the end of the forward (a forward that keeps a dict of all outputs).
 
 On the CPU, the profiler reports a free only when it saw the allocation (a block allocated
 before the profile starts frees silently), and it records events through thread-local state,
@@ -66,7 +64,7 @@ from cnncalc.graph import LayerGraph
 from cnncalc.torch_backend.device import require_torch, resolve_device
 
 __all__ = [
-    "Measured", "SavedBytes", "SavedTensor", "SavedTensors", "last_readers", "measure_inference",
+    "Measured", "SavedBytes", "SavedTensor", "SavedTensors", "measure_inference",
     "measure_training", "run_graph", "saved_bytes", "saved_for_backward",
 ]
 
@@ -310,54 +308,18 @@ def _setup(graph: LayerGraph, device: str) -> tuple[Any, str, Any, tuple[Any, ..
     return torch, device, build(graph, device, dtype), example_inputs(graph, device, dtype)
 
 
-def last_readers(graph: LayerGraph) -> dict[str, int]:
-    """Each node's last reader: the position, in execution order, of the last node that reads
-    it as an input or by reference (max unpooling reads its pool's indices). Absent: unread."""
-    last: dict[str, int] = {}
-    for k, node in enumerate(graph):
-        for name in (*node.inputs, *node.refs):
-            last[name] = k
-    return last
-
-
 def run_graph(model: Any, inputs: Sequence[Any], *, release: bool = True,
               on_layer: Callable[[str], None] | None = None) -> Any:
-    """What `GraphModule.forward` computes, node by node, with its modules.
-
-    With `release`, a node's output (and a pool's indices) is dropped as soon as its last reader
-    has run, as a hand-written model's locals are; a model output is kept. Without it, every
-    output is kept until the end (a forward that keeps a dict of all outputs, as GraphModule
-    does when it records). `on_layer(name)` is called before each node runs.
-    """
-    graph = model.graph
-    last = last_readers(graph) if release else {}
-    keep = set(graph.outputs)
-    values: dict[str, Any] = {}
-    indices: dict[str, Any] = {}
-    feed = iter(inputs)
-    for k, node in enumerate(graph):
-        if node.is_input:
-            values[node.name] = next(feed)
-            continue
-        if on_layer is not None:
-            on_layer(node.name)
-        module = model.layers[model.index[node.name]]
-        args = [values[n] for n in node.inputs]
-        if node.name in model.indices_from:
-            args.append(indices[model.indices_from[node.name]])
-        value = module(*args)
-        del args
-        if node.name in model.pools_with_indices:
-            value, indices[node.name] = value
-        values[node.name] = value
-        del value
-        if release:
-            for name in {node.name, *node.inputs, *node.refs}:
-                if last.get(name, k) <= k and name not in keep:
-                    values.pop(name, None)
-                    indices.pop(name, None)
-    results = tuple(values[name] for name in graph.outputs)
-    return results[0] if len(results) == 1 else results
+    """`model(*inputs)` for a GraphModule, which drops each output after its last reader, as a
+    hand-written model's locals are (a model output is kept); without `release`, every output is
+    kept until the forward ends (GraphModule's `record`). `on_layer(name)` is called before each
+    node runs."""
+    record, hook = model.record, model.on_layer
+    model.record, model.on_layer = not release, on_layer
+    try:
+        return model(*inputs)
+    finally:
+        model.record, model.on_layer, model.outputs = record, hook, {}
 
 
 def _measure(torch: Any, graph: LayerGraph, model: Any, inputs: tuple[Any, ...], device: str,

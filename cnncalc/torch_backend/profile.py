@@ -377,7 +377,7 @@ def profile(graphs: Sequence[LayerGraph], device: str = "auto", *, train: bool =
     trainable = any(p.requires_grad for p in model.parameters())
     if train and not trainable:
         result.notes.append("the model has no trainable parameters: backward and step are not timed")
-    reports = [analyze(graph) for graph in graphs]
+    reports = [analyze(graph, peaks=False) for graph in graphs]
     for graph, report in zip(graphs, reports):
         result.batches.append(_guard(torch, graph.batch, _profile_batch, torch, model, graph, report,
                                      device, peak, train and trainable, warmup, repeat))

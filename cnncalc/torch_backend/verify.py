@@ -109,7 +109,7 @@ def verify(graph: LayerGraph, device: str = "auto", probes: int = 8, memory: boo
     require_torch("verify")
     require_fvcore("verify")
     device = resolve_device(device, "verify")
-    report = analyze(graph)
+    report = analyze(graph, peaks=False)
     result = Verification(graph.name, device, graph.batch)
     from cnncalc.torch_backend.build import build
 
