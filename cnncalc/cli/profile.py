@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from cnncalc.cli.summary import SPEC_HELP, load
+from cnncalc.cli.summary import NOTATION_HELP, SPEC_HELP, load
 from cnncalc.cli.verify import Device
 from cnncalc.errors import UsageError
 
@@ -28,7 +28,8 @@ class ProfileFormat(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command()
     def profile(
-        spec: str = typer.Argument(..., help=SPEC_HELP),
+        spec: Optional[str] = typer.Argument(None, help=SPEC_HELP),
+        notation: Optional[str] = typer.Option(None, "--notation", help=NOTATION_HELP),
         device: Device = typer.Option(Device.auto, "--device", help="Where to run (auto: CUDA when present)."),
         batch: Optional[list[str]] = typer.Option(
             None, "--batch", "-b", help="Batch size; repeat or comma-separate for several (default: the spec's)."),
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from cnncalc.torch_backend.profile import profile as run
 
         batches = parse_batches(batch)
-        graphs, note = _graphs(spec, input, batches, dtype.value if dtype else None, sets)
+        graphs, note = _graphs(spec, input, batches, dtype.value if dtype else None, sets, notation)
         result = run(graphs, device.value, train=train, warmup=warmup, repeat=repeat,
                      layers=len(batches) == 1 if layers is None else layers)
         if note:
@@ -78,18 +79,18 @@ def parse_batches(values: list[str] | None) -> list[int | None]:
     return batches or [None]
 
 
-def _graphs(spec: str, inputs: list[str] | None, batches: list[int | None], dtype: str | None,
-            sets: list[str] | None) -> tuple[list[Any], str | None]:
+def _graphs(spec: str | None, inputs: list[str] | None, batches: list[int | None], dtype: str | None,
+            sets: list[str] | None, notation: str | None = None) -> tuple[list[Any], str | None]:
     """One graph per batch size; a spec whose own dtype torch cannot profile runs in float32."""
     from cnncalc.torch_backend.profile import PROFILE_DTYPES
 
-    first = load(spec, inputs, batches[0], dtype, sets)
+    first = load(spec, inputs, batches[0], dtype, sets, notation)
     note = None
     if dtype is None and first.dtype not in PROFILE_DTYPES:
         note = f"the spec's dtype {first.dtype} is not profiled: float32 used (see --dtype)"
         dtype = "float32"
-        first = load(spec, inputs, batches[0], dtype, sets)
-    return [first] + [load(spec, inputs, b, dtype, sets) for b in batches[1:]], note
+        first = load(spec, inputs, batches[0], dtype, sets, notation)
+    return [first] + [load(spec, inputs, b, dtype, sets, notation) for b in batches[1:]], note
 
 
 def _number(value: float) -> float | None:

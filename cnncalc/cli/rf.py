@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from cnncalc.cli.summary import SPEC_HELP, load
+from cnncalc.cli.summary import NOTATION_HELP, SPEC_HELP, load
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -21,7 +21,8 @@ class RfFormat(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command()
     def rf(
-        spec: str = typer.Argument(..., help=SPEC_HELP),
+        spec: Optional[str] = typer.Argument(None, help=SPEC_HELP),
+        notation: Optional[str] = typer.Option(None, "--notation", help=NOTATION_HELP),
         layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Layer whose effective RF to compute (default: the last with spatial axes)."),
         input: Optional[list[str]] = typer.Option(None, "--input", "-i", help="Input shape, e.g. 3x512x512."),
         sets: Optional[list[str]] = typer.Option(None, "--set", help="Override a spec var: NAME=VALUE."),
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
         from cnncalc.errors import UsageError
         from cnncalc.layers.base import suggest
 
-        graph = load(spec, input, None, None, sets)
+        graph = load(spec, input, None, None, sets, notation)
         shapes = infer_shapes(graph)
         fields = receptive_fields(graph, shapes)
         spatial = [n.name for n in graph if not n.is_input and fields[n.name] is not None]

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from cnncalc.cli.summary import SPEC_HELP, load
+from cnncalc.cli.summary import NOTATION_HELP, SPEC_HELP, load
 
 
 class Device(str, Enum):
@@ -25,7 +25,8 @@ class VerifyFormat(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
-        spec: str = typer.Argument(..., help=SPEC_HELP),
+        spec: Optional[str] = typer.Argument(None, help=SPEC_HELP),
+        notation: Optional[str] = typer.Option(None, "--notation", help=NOTATION_HELP),
         device: Device = typer.Option(Device.auto, "--device", help="Where to run the model (auto: CUDA when present)."),
         batch: Optional[int] = typer.Option(None, "--batch", "-b", help="Batch size (default: the spec's)."),
         input: Optional[list[str]] = typer.Option(None, "--input", "-i", help="Input shape, e.g. 3x512x512."),
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from cnncalc.errors import CheckFailed
         from cnncalc.torch_backend.verify import verify as run
 
-        graph = load(spec, input, batch, None, sets)
+        graph = load(spec, input, batch, None, sets, notation)
         result = run(graph, device.value, probes, memory)
         if format is VerifyFormat.json:
             print(json.dumps(_data(result), indent=2))
