@@ -15,6 +15,8 @@ Conventions (PyTorch's):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from cnncalc.errors import ShapeError
 
 
@@ -89,6 +91,94 @@ def transposed_output_size(
             f"+ {output_padding} + 1 = {out} is not positive"
         )
     return out
+
+
+class Worked(NamedTuple):
+    """One axis's output size, shown the way a student writes it: the formula, the same formula
+    with the numbers substituted (it evaluates to `value`; tests check that), the value from the
+    functions above, and a note for a rule the formula alone does not show."""
+
+    formula: str
+    substituted: str
+    value: int
+    note: str = ""
+
+
+def _padding_terms(padding: tuple[int, int]) -> tuple[str, str]:
+    begin, end = padding
+    if begin == end:
+        return "2p", f"2·{begin}"
+    return "p_begin + p_end", f"{begin} + {end}"
+
+
+def explain_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: tuple[int, int] = (0, 0),
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> Worked:
+    """conv_output_size with its working: `⌊(32 + 2·2 − 5)/1⌋ + 1` = 32.
+
+    The dilation term appears only when the dilation is not 1 (k̂ = d·(k − 1) + 1 is then written
+    out), ceil_mode uses ⌈ ⌉, and PyTorch's dropped last window is a visible `− 1` with a note.
+
+    >>> explain_output_size(32, 5, 1, (2, 2)).substituted
+    '⌊(32 + 2·2 − 5)/1⌋ + 1'
+    >>> explain_output_size(5, 3, 3, (1, 1), ceil_mode=True).substituted
+    '⌈(5 + 2·1 − 3)/3⌉ + 1 − 1'
+    """
+    value = conv_output_size(size, kernel, stride, padding, dilation, ceil_mode)
+    pad_symbols, pad_numbers = _padding_terms(padding)
+    if dilation == 1:
+        span_symbols, span_numbers = "k", f"{kernel}"
+    else:
+        span_symbols, span_numbers = "d·(k − 1) − 1", f"{dilation}·({kernel} − 1) − 1"
+    left, right = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
+    formula = f"{left}(n + {pad_symbols} − {span_symbols})/s{right} + 1"
+    substituted = f"{left}({size} + {pad_numbers} − {span_numbers})/{stride}{right} + 1"
+    note = ""
+    padded = size + sum(padding)
+    rounded_up = -(-(padded - effective_kernel(kernel, dilation)) // stride) + 1
+    if ceil_mode and value == rounded_up - 1:
+        substituted += " − 1"
+        note = (
+            f"the last window would start at ({rounded_up} − 1)·{stride} = {(rounded_up - 1) * stride}"
+            f" ≥ {size} + {padding[0]}, in the right padding: PyTorch drops it"
+        )
+    return Worked(formula, substituted, value, note)
+
+
+def explain_transposed_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: tuple[int, int] = (0, 0),
+    dilation: int = 1,
+    output_padding: int = 0,
+) -> Worked:
+    """transposed_output_size with its working: `(3 − 1)·2 − 2·1 + 3 + 1` = 6.
+
+    >>> explain_transposed_output_size(3, 3, 2, (1, 1), output_padding=1).substituted
+    '(3 − 1)·2 − 2·1 + 3 + 1'
+    """
+    value = transposed_output_size(size, kernel, stride, padding, dilation, output_padding)
+    begin, end = padding
+    if begin == end:
+        pad_symbols, pad_numbers = "2p", f"2·{begin}"
+    else:
+        pad_symbols, pad_numbers = "(p_begin + p_end)", f"({begin} + {end})"
+    if dilation == 1:
+        span_symbols, span_numbers = "k", f"{kernel}"
+    else:
+        span_symbols, span_numbers = "d·(k − 1) + 1", f"{dilation}·({kernel} − 1) + 1"
+    formula = f"(n − 1)·s − {pad_symbols} + {span_symbols}"
+    substituted = f"({size} − 1)·{stride} − {pad_numbers} + {span_numbers}"
+    if output_padding:
+        formula += " + op"
+        substituted += f" + {output_padding}"
+    return Worked(formula, substituted, value)
 
 
 def adaptive_window(size: int, out: int, index: int) -> tuple[int, int]:

@@ -340,6 +340,70 @@ class Window:
 IDENTITY = Window()
 
 
+@dataclass(frozen=True)
+class Step:
+    """One worked quantity of a layer (`cnncalc calc`): its symbolic formula, the formula with
+    this layer's numbers substituted, and the value the registry computes. `substituted`
+    evaluates to `value` (the tests check every kind); a kind that does not derive a quantity
+    leaves `substituted` empty and `formula` its documented rule."""
+
+    quantity: str
+    formula: str
+    substituted: str
+    value: int | Fraction
+    note: str = ""
+
+
+def step(quantity: str, template: str, value: int | Fraction, note: str = "", /, **numbers: int) -> Step:
+    """A Step from one template, so formula and substitution cannot drift apart:
+    `step("params", "{C_out}·{k} + {C_out}", 30, C_out=10, k=2)` has the formula
+    `C_out·k + C_out` and the substitution `10·2 + 10`."""
+    return Step(
+        quantity,
+        template.format(**{name: name for name in numbers}),
+        template.format(**{name: str(number) for name, number in numbers.items()}),
+        value,
+        note,
+    )
+
+
+def axis_names(count: int) -> tuple[str, ...]:
+    """Names of `count` spatial axes: L; H, W; D, H, W."""
+    return ("L",) if count == 1 else ("D", "H", "W")[3 - count:]
+
+
+def product(prefix: str, names: Sequence[str], numbers: Sequence[int], suffix: str = "") -> tuple[str, dict[str, int]]:
+    """A product template over named factors (`{k_h}·{k_w}`) and its numbers."""
+    symbols = [f"{prefix}{name.lower() if prefix else name}{suffix}" for name in names]
+    return "·".join(f"{{{symbol}}}" for symbol in symbols), dict(zip(symbols, numbers, strict=True))
+
+
+def kernel_product(kernel: Sequence[int]) -> tuple[str, dict[str, int]]:
+    """`{k}` for one axis, `{k_h}·{k_w}` for two, `{k_d}·{k_h}·{k_w}` for three."""
+    if len(kernel) == 1:
+        return "{k}", {"k": kernel[0]}
+    return product("k_", axis_names(len(kernel)), kernel)
+
+
+def shape_product(shape: Shape, suffix: str = "", channel: str | None = None) -> tuple[str, dict[str, int]]:
+    """`{N}·{C_out}·{H_out}·{W_out}` for a feature map [N, C, *spatial] (the suffix goes on the
+    channel and spatial names; `channel` renames the channel axis). A shape of rank 2 is
+    [N, C]; rank 1 is [N]."""
+    names = ["N", channel or f"C{suffix}"]
+    if len(shape) >= 3:
+        names += [f"{name}{suffix}" for name in axis_names(len(shape) - 2)]
+    return product("", names[: len(shape)], shape)
+
+
+def padding_note(padding: object, pads: tuple[int, int]) -> str:
+    """What `same`/`valid` padding resolved to on one axis (begin, end), for worked steps."""
+    return f"padding `{padding}` = ({pads[0]}, {pads[1]})" if isinstance(padding, str) else ""
+
+
+def joined(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)
+
+
 class LayerKind:
     """Base class of every layer kind. Subclasses override what differs from these defaults."""
 
@@ -460,6 +524,10 @@ class LayerKind:
     #: the backward hands views of the output gradient to the inputs (no new gradient tensors)
     grad_is_view: ClassVar[bool] = False
 
+    #: subtracts a per-channel statistic, so a per-channel bias added just before it has no effect
+    #: (batch and instance norm; the `conv-bias-before-norm` lint of `cnncalc check`)
+    cancels_channel_bias: ClassVar[bool] = False
+
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
         """The tensors autograd keeps for this layer's backward in training mode, as torch's
@@ -478,6 +546,40 @@ class LayerKind:
         onto the input's (flatten, linear over a spatial axis, global reductions to a vector).
         Default: elementwise (identity on every spatial axis)."""
         return tuple(IDENTITY for _ in out[2:]) if len(out) > 2 else None
+
+    # -- worked steps (cnncalc calc) -------------------------------------------------------
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """The quantities this kind shows with their working: output sizes first, then any of
+        `params`, `buffers`, `MACs`, `FLOPs` (override; each kind's derivation sits beside the
+        rule it explains). Default: none."""
+        return []
+
+    def explain(self, a: Attrs, ins: Sequence[Shape]) -> list[Step]:
+        """Worked steps for `cnncalc calc`: what `derive` shows, then params, buffers (when there
+        are any), MACs and FLOPs, each with its value from the rules above (a derived value
+        that disagrees with the rule is a bug and raises)."""
+        out = self.shape(a, ins)
+        derived = self.derive(a, ins, out)
+        counts = self.params(a, ins, out)
+        values = {
+            "params": counts.params,
+            "buffers": counts.buffers,
+            "MACs": self.macs(a, ins, out),
+            "FLOPs": sum(self.flops(a, ins, out).values()),
+        }
+        by_quantity = {s.quantity: s for s in derived}
+        steps = [s for s in derived if s.quantity not in values]
+        for quantity, value in values.items():
+            if quantity in by_quantity:
+                if by_quantity[quantity].value != value:
+                    raise RuntimeError(
+                        f"{self.name}: derived {quantity} {by_quantity[quantity].value} != rule {value}"
+                    )
+                steps.append(by_quantity[quantity])
+            elif quantity != "buffers" or value:
+                steps.append(Step(quantity, self.formulas.get(quantity.lower(), ""), "", value))
+        return steps
 
     def torch_module(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> Any:
         """The equivalent torch.nn.Module (torch is imported here, never at module level)."""

@@ -20,13 +20,27 @@ from cnncalc.layers.base import (
     PerAxis,
     Saved,
     Shape,
+    Step,
     Window,
+    axis_names,
     expect_rank,
+    joined,
+    kernel_product,
     padded_numel,
+    padding_note,
+    product,
     register,
+    shape_product,
     spatial,
+    step,
 )
-from cnncalc.window import conv_output_size, resolve_padding, transposed_output_size
+from cnncalc.window import (
+    conv_output_size,
+    explain_output_size,
+    explain_transposed_output_size,
+    resolve_padding,
+    transposed_output_size,
+)
 
 PADDING_MODES = Choice(
     "zeros", "reflect", "replicate", "circular",
@@ -44,6 +58,11 @@ def _common_attrs(padding_doc: str) -> tuple[Attr, ...]:
         Attr("groups", Int(minimum=1), 1, "channel groups (groups = in channels: depthwise)"),
         Attr("bias", Bool(), True, "add a learned bias per output channel"),
     )
+
+
+def per_group(channels: str, groups: int) -> str:
+    """`{C_in}` or `({C_in}/{g})`: the channels one filter reads (a template piece)."""
+    return f"{{{channels}}}" if groups == 1 else f"({{{channels}}}/{{g}})"
 
 
 def check_groups(kind: LayerKind, channels_in: int, channels_out: int, groups: int) -> None:
@@ -99,6 +118,36 @@ class ConvNd(LayerKind):
         return tuple(
             Window(k, s, d, p[0]) for k, s, d, p in zip(a.kernel, a.stride, a.dilation, pads)
         )
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        return [*self.size_steps(a, ins, out), *self.count_steps(a, ins, out)]
+
+    def size_steps(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """C_out, then each spatial axis by the window formula (window.explain_output_size)."""
+        pads = self.padding(a, ins)
+        steps = [step("C_out", "{out}", out[1], out=a.out)]
+        for axis, name in enumerate(axis_names(len(out) - 2)):
+            worked = explain_output_size(
+                ins[0][2 + axis], a.kernel[axis], a.stride[axis], pads[axis], a.dilation[axis]
+            )
+            note = joined(padding_note(a.padding, pads[axis]), worked.note)
+            steps.append(Step(f"{name}_out", *worked[:3], note))
+        return steps
+
+    def count_steps(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """params, MACs and FLOPs of a (grouped) convolution with shared weights."""
+        kernel, k = kernel_product(a.kernel)
+        positions, o = shape_product(out, "_out")
+        reads = per_group("C_in", a.groups)
+        numbers = {**k, **o, "C_in": ins[0][1], "g": a.groups}
+        bias = " + {C_out}" if a.bias else ""
+        macs = self.macs(a, ins, out)
+        return [
+            step("params", f"{{C_out}}·{reads}·{kernel}{bias}", self.params(a, ins, out).params, **numbers),
+            step("MACs", f"{positions}·{reads}·{kernel}", macs, **numbers),
+            step("FLOPs", "2·{MACs}" + (f" + {positions}" if a.bias else ""),
+                 sum(self.flops(a, ins, out).values()), MACs=macs, **o),
+        ]
 
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
@@ -196,6 +245,31 @@ class ConvTransposeNd(LayerKind):
             for k, s, d, p in zip(a.kernel, a.stride, a.dilation, a.padding)
         )
 
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """Sizes by the transposed formula; MACs on the input grid (each input value times
+        each tap of its C_out/g filters)."""
+        steps = [step("C_out", "{out}", out[1], out=a.out)]
+        for axis, name in enumerate(axis_names(len(out) - 2)):
+            worked = explain_transposed_output_size(
+                ins[0][2 + axis], a.kernel[axis], a.stride[axis], (a.padding[axis],) * 2,
+                a.dilation[axis], a.output_padding[axis],
+            )
+            steps.append(Step(f"{name}_out", *worked))
+        kernel, k = kernel_product(a.kernel)
+        inputs, i = shape_product(ins[0], "_in")
+        positions, o = shape_product(out, "_out")
+        writes = per_group("C_out", a.groups)
+        numbers = {**k, **i, "C_out": a.out, "g": a.groups}
+        macs = self.macs(a, ins, out)
+        return [
+            *steps,
+            step("params", f"{{C_in}}·{writes}·{kernel}" + (" + {C_out}" if a.bias else ""),
+                 self.params(a, ins, out).params, **numbers),
+            step("MACs", f"{inputs}·{writes}·{kernel}", macs, **numbers),
+            step("FLOPs", "2·{MACs}" + (f" + {positions}" if a.bias else ""),
+                 sum(self.flops(a, ins, out).values()), MACs=macs, **o),
+        ]
+
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
         return Saved(inputs=(0,))
@@ -259,6 +333,21 @@ class LocallyConnectedNd(ConvNd):
 
     def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
         return prod(out) * ins[0][1] * prod(a.kernel)
+
+    def count_steps(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """A filter (and a bias) per output position and channel."""
+        kernel, k = kernel_product(a.kernel)
+        grid, g = product("", [f"{name}_out" for name in axis_names(len(out) - 2)], out[2:])
+        positions, o = shape_product(out, "_out")
+        numbers = {**k, **g, **o, "C_in": ins[0][1]}
+        macs = self.macs(a, ins, out)
+        return [
+            step("params", f"{grid}·{{C_out}}·{{C_in}}·{kernel}" + (f" + {{C_out}}·{grid}" if a.bias else ""),
+                 self.params(a, ins, out).params, **numbers),
+            step("MACs", f"{positions}·{{C_in}}·{kernel}", macs, **numbers),
+            step("FLOPs", "2·{MACs}" + (f" + {positions}" if a.bias else ""),
+                 sum(self.flops(a, ins, out).values()), MACs=macs, **o),
+        ]
 
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
@@ -339,6 +428,21 @@ class PartialConv2d(ConvNd):
     def macs(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> int:
         return out[0] * prod(out[2:]) * self.links(a) * prod(a.kernel)
 
+    def count_steps(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """`links`: the connection table's entries (input maps read, summed over the outputs)."""
+        kernel, k = kernel_product(a.kernel)
+        grid, g = product("", [f"{name}_out" for name in axis_names(len(out) - 2)], out[2:])
+        positions, o = shape_product(out, "_out")
+        numbers = {**k, **g, "N": out[0], "links": self.links(a), "C_out": a.out}
+        macs = self.macs(a, ins, out)
+        return [
+            step("params", f"{{links}}·{kernel}" + (" + {C_out}" if a.bias else ""),
+                 self.params(a, ins, out).params, **numbers),
+            step("MACs", f"{{N}}·{grid}·{{links}}·{kernel}", macs, **numbers),
+            step("FLOPs", "2·{MACs}" + (f" + {positions}" if a.bias else ""),
+                 sum(self.flops(a, ins, out).values()), MACs=macs, **o),
+        ]
+
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
         """Per row, the gathered input channels (padded first when the padding is asymmetric)
@@ -378,6 +482,11 @@ class DeformConv2d(ConvNd):
         "macs": "conv macs + offset conv macs",
         "flops": "conv: 2*macs; bias; other: 7 per bilinear sample (N*in*prod(kernel)*positions)",
     }
+
+    def count_steps(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """Not derived: the offset convolution and the bilinear sampling are summed in by the
+        rules below (`cnncalc calc` shows their values with the documented formulas)."""
+        return []
 
     def _offset(self, a: Attrs, ins: Sequence[Shape]) -> Attrs:
         channels = 2 * a.offset_groups * prod(a.kernel)

@@ -29,9 +29,11 @@ from cnncalc.layers.base import (
     PerAxis,
     Saved,
     Shape,
+    Step,
     Window,
     register,
     spatial,
+    step,
 )
 from cnncalc.layers.upsample import per_axis
 
@@ -69,6 +71,26 @@ class Linear(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"linear": 2 * self.macs(a, ins, out), "bias": prod(out) if a.bias else 0}
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """`rows`: the positions of the leading axes (batch included), each a matrix-vector product."""
+        rows = prod(ins[0][:-1])
+        leading = "·".join(["N", *(f"n{i}" for i in range(1, len(ins[0]) - 1))])
+        note = f"rows = {leading} = {rows}" if len(ins[0]) > 2 else ""
+        macs = self.macs(a, ins, out)
+        numbers = {"in": ins[0][-1], "out": a.out, "rows": rows}
+        flops = sum(self.flops(a, ins, out).values())
+        return [
+            step("out_features", "{out}", out[-1], out=a.out),
+            step("params", "{in}·{out}" + (" + {out}" if a.get("bias") else ""), self.params(a, ins, out).params,
+                 **numbers),
+            step("MACs", "{rows}·{in}·{out}", macs, note, **numbers),
+            self.flops_step(a, ins, out, macs, flops, rows),
+        ]
+
+    def flops_step(self, a: Attrs, ins: Sequence[Shape], out: Shape, macs: int, flops: int, rows: int) -> Step:
+        return step("FLOPs", "2·{MACs}" + (" + {rows}·{out}" if a.bias else ""), flops,
+                    MACs=macs, rows=rows, out=a.out)
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> None:
         return None
@@ -130,6 +152,10 @@ class Rbf(Linear):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         macs = self.macs(a, ins, out)
         return {"linear": 2 * macs, "other": macs}
+
+    def flops_step(self, a: Attrs, ins: Sequence[Shape], out: Shape, macs: int, flops: int, rows: int) -> Step:
+        return step("FLOPs", "2·{MACs} + {MACs}", flops, "square-accumulate, then the subtractions",
+                    MACs=macs)
 
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:

@@ -30,7 +30,10 @@ from cnncalc.layers.base import (
     Params,
     Saved,
     Shape,
+    Step,
     register,
+    shape_product,
+    step,
 )
 
 FOLDED_FLOPS = 2
@@ -48,6 +51,16 @@ def _eps() -> Attr:
 
 def _momentum() -> Attr:
     return Attr("momentum", Float(), 0.1, "running statistics update factor")
+
+
+def per_element(out: Shape, flops: int, affine: bool, bias: bool = True, folded: bool = False) -> Step:
+    """The FLOPs step of a normalization: a cost per element times the elements."""
+    elements, numbers = shape_product(out)
+    if folded:
+        cost = f"{FOLDED_FLOPS}"
+    else:
+        cost = f"({STATS_FLOPS} + {1 + int(bias)})" if affine else f"{STATS_FLOPS}"
+    return step("FLOPs", f"{cost}·{elements}", flops, **numbers)
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:
@@ -70,6 +83,7 @@ class BatchNormNd(LayerKind):
     """Per-channel normalization with batch statistics (training) or running ones (inference)."""
 
     family = "norm"
+    cancels_channel_bias = True
     attrs = (
         _eps(), _momentum(),
         Attr("affine", Bool(), True, "learn a per-channel scale and shift"),
@@ -106,6 +120,19 @@ class BatchNormNd(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": FOLDED_FLOPS * prod(out)}
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        counts = self.params(a, ins, out)
+        channels = ins[0][1]
+        steps = [step("params", "2·{C}", counts.params, "scale and shift", C=channels)] if a.affine else []
+        if a.track_running_stats:
+            steps.append(step("buffers", "2·{C}", counts.buffers, "running mean and variance", C=channels))
+        flops = sum(self.flops(a, ins, out).values())
+        return [*steps, per_element(out, flops, a.affine, folded=self.folded(a))]
+
+    def folded(self, a: Attrs) -> bool:
+        """Inference normalizes with running statistics: scale and shift folded, 2 per element."""
+        return True
 
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
@@ -169,6 +196,9 @@ class InstanceNormNd(BatchNormNd):
     def check_batch_statistics(self, a: Attrs, x: Shape) -> None:
         if not a.track_running_stats:
             check_statistics(self, prod(x[2:]), "the spatial positions of each sample and channel")
+
+    def folded(self, a: Attrs) -> bool:
+        return bool(a.track_running_stats)
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         if a.track_running_stats:
@@ -252,6 +282,17 @@ class LayerNorm(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": stats_flops(prod(out), a.elementwise_affine, a.bias)}
 
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        normalized = self.normalized(a, ins[0])
+        flops = per_element(out, sum(self.flops(a, ins, out).values()), a.elementwise_affine, a.bias)
+        if not a.elementwise_affine:
+            return [flops]
+        note = f"normalized shape {list(normalized)}"
+        params = self.params(a, ins, out).params
+        if a.bias:
+            return [step("params", "2·{elements}", params, note, elements=prod(normalized)), flops]
+        return [step("params", "{elements}", params, note, elements=prod(normalized)), flops]
+
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
         """The input and a mean and inverse std per normalized row (float32)."""
@@ -295,6 +336,12 @@ class GroupNorm(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": stats_flops(prod(out), a.affine)}
 
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        flops = per_element(out, sum(self.flops(a, ins, out).values()), a.affine)
+        if not a.affine:
+            return [flops]
+        return [step("params", "2·{C}", self.params(a, ins, out).params, C=ins[0][1]), flops]
+
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
         """The input and a mean and inverse std per sample and group (float32)."""
@@ -331,6 +378,11 @@ class LocalResponseNorm(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"norm": (a.size + 4) * prod(out)}
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        elements, numbers = shape_product(out)
+        return [step("FLOPs", f"({{size}} + 4)·{elements}", sum(self.flops(a, ins, out).values()),
+                     size=a.size, **numbers)]
 
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:

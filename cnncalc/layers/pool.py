@@ -29,13 +29,20 @@ from cnncalc.layers.base import (
     PerAxis,
     Saved,
     Shape,
+    Step,
     Window,
+    axis_names,
     expect_rank,
+    joined,
+    kernel_product,
     padded_numel,
+    padding_note,
     register,
+    shape_product,
     spatial,
+    step,
 )
-from cnncalc.window import adaptive_window, conv_output_size, resolve_padding
+from cnncalc.window import adaptive_window, conv_output_size, explain_output_size, resolve_padding
 
 
 def strides(a: Attrs) -> tuple[int, ...]:
@@ -52,6 +59,19 @@ def check_half_kernel(kind: LayerKind, kernel: tuple[int, ...], pads: tuple[tupl
                 f"{kind.name} padding {begin} must be at most half the kernel {k} (at most {k // 2})",
                 hint=hint,
             )
+
+
+def pool_size_steps(a: Attrs, ins: Sequence[Shape], out: Shape, pads: Sequence[tuple[int, int]],
+                    dilation: Sequence[int], ceil_mode: bool = False) -> list[Step]:
+    """Each spatial axis of a pooling window by window.explain_output_size (channels kept)."""
+    steps = []
+    for axis, name in enumerate(axis_names(len(out) - 2)):
+        worked = explain_output_size(ins[0][2 + axis], a.kernel[axis], strides(a)[axis], pads[axis],
+                                     dilation[axis], ceil_mode)
+        note = joined("stride = kernel (the default)" if a.stride is None else "",
+                      padding_note(a.get("padding"), pads[axis]), worked.note)
+        steps.append(Step(f"{name}_out", *worked[:3], note))
+    return steps
 
 
 def _torch_cls(prefix: str, dims: int | None) -> Any:
@@ -93,6 +113,15 @@ class PoolNd(LayerKind):
             Window(k, s, d, p[0])
             for k, s, d, p in zip(a.kernel, strides(a), dilation, self.pads(a, ins), strict=True)
         )
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        dilation = a.get("dilation", (1,) * len(a.kernel))
+        steps = pool_size_steps(a, ins, out, self.pads(a, ins), dilation, a.ceil_mode)
+        kernel, k = kernel_product(a.kernel)
+        positions, o = shape_product(out, "_out", channel="C")
+        per_output = {"max": f"({kernel} − 1)", "avg": kernel, "lp": f"2·{kernel}"}[self.op]
+        flops = sum(self.flops(a, ins, out).values())
+        return [*steps, step("FLOPs", f"{per_output}·{positions}", flops, **k, **o)]
 
 
 class MaxPoolNd(PoolNd):
@@ -205,6 +234,16 @@ class Subsampling2d(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"pool": prod(a.kernel) * prod(out), "bias": prod(out)}
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        kernel, k = kernel_product(a.kernel)
+        positions, o = shape_product(out, "_out", channel="C")
+        return [
+            *pool_size_steps(a, ins, out, ((0, 0),) * len(a.kernel), (1,) * len(a.kernel)),
+            step("params", "2·{C}", self.params(a, ins, out).params, C=ins[0][1]),
+            step("FLOPs", f"{kernel}·{positions} + {positions}", sum(self.flops(a, ins, out).values()),
+                 **k, **o),
+        ]
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(Window(k, s) for k, s in zip(a.kernel, strides(a), strict=True))

@@ -26,13 +26,17 @@ from cnncalc.layers.base import (
     PerAxis,
     Saved,
     Shape,
+    Step,
     Window,
+    axis_names,
     expect_rank,
     register,
+    shape_product,
     spatial,
+    step,
 )
 from cnncalc.layers.pool import check_half_kernel, strides
-from cnncalc.window import transposed_output_size
+from cnncalc.window import explain_transposed_output_size, transposed_output_size
 
 T = TypeVar("T")
 
@@ -55,6 +59,18 @@ def per_axis(kind: LayerKind, attr: str, values: tuple[T, ...], shape: Shape) ->
             f"has {axes} spatial axes"
         )
     return values
+
+
+def scale_steps(ins: Sequence[Shape], out: Shape, scales: Sequence[int] | None) -> list[Step]:
+    """Each spatial axis as n·r, or the requested size when there is no scale."""
+    steps = []
+    for axis, name in enumerate(axis_names(len(out) - 2)):
+        if scales is None:
+            steps.append(step(f"{name}_out", "{size}", out[2 + axis], size=out[2 + axis]))
+        else:
+            numbers = {name: ins[0][2 + axis], f"r_{name.lower()}": scales[axis]}
+            steps.append(step(f"{name}_out", f"{{{name}}}·{{r_{name.lower()}}}", out[2 + axis], **numbers))
+    return steps
 
 
 def expect_spatial(kind: LayerKind, shape: Shape) -> None:
@@ -118,6 +134,15 @@ class Upsample(LayerKind):
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"upsample": UPSAMPLE_FLOPS[a.mode] * prod(out)}
 
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        scales = None if a.scale is None else per_axis(self, "scale", a.scale, ins[0])
+        positions, o = shape_product(out, "_out", channel="C")
+        taps = _MODE_TAPS[a.mode] ** (len(out) - 2)
+        note = f"{a.mode}: {taps} multiplies + {taps - 1} adds per output element" if taps > 1 else "nearest: copies"
+        flops = sum(self.flops(a, ins, out).values())
+        return [*scale_steps(ins, out, scales),
+                step("FLOPs", f"{UPSAMPLE_FLOPS[a.mode]}·{positions}", flops, note, **o)]
+
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(
             interpolation_window(a.mode, n, o) for n, o in zip(spatial(ins[0]), out[2:], strict=True)
@@ -152,6 +177,9 @@ class BedOfNails(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"upsample": 0}
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        return scale_steps(ins, out, per_axis(self, "scale", a.scale, ins[0]))
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         scales = per_axis(self, "scale", a.scale, ins[0])
@@ -204,6 +232,20 @@ class MaxUnpoolNd(LayerKind):
 
     def flops(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"upsample": 0}
+
+    def derive(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> list[Step]:
+        """The pool's window run backwards (the transposed size), unless output_size is given."""
+        steps = []
+        for axis, name in enumerate(axis_names(len(out) - 2)):
+            if a.output_size is not None:
+                size = out[2 + axis]
+                steps.append(step(f"{name}_out", "{output_size}", size, "given", output_size=size))
+                continue
+            worked = explain_transposed_output_size(
+                ins[0][2 + axis], a.kernel[axis], strides(a)[axis], (a.padding[axis],) * 2
+            )
+            steps.append(Step(f"{name}_out", *worked))
+        return steps
 
     def window(self, a: Attrs, ins: Sequence[Shape], out: Shape) -> tuple[Window, ...]:
         return tuple(
