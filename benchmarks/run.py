@@ -512,6 +512,21 @@ def main() -> int:
                      f"in-process per-1k cost at {sizes[-1] // 1000}k / at {sizes[0] // 1000}k"], rows))
         print()
 
+        # ---------------------------------------------------------------- 3. check
+        from cnncalc.spec import zoo_dir
+
+        zoo = sorted(str(p) for p in zoo_dir().glob("*.yaml"))
+        check_argv = [*cli_argv(zoo[0])[:-4], "check", *zoo, "--format", "json"]
+        check_cli = Series()
+        run_process(check_argv, cwd)  # warm-up
+        for _ in range(repeat):
+            check_cli.add(run_process(check_argv, cwd))
+        print("## 3. `cnncalc check specs/*.yaml` (budgets and lints over the whole zoo)\n")
+        print(table(["specs", "CLI median ms", "CLI min ms", "CLI peak RSS MB", "target < 2 s"],
+                    [[len(zoo), ms(check_cli.median_ms), ms(check_cli.min_ms), f"{check_cli.rss_mb:.0f}",
+                      mark(check_cli.median_ms < SCALE_TARGET_MS)]], "rrrrl"))
+        print()
+
         # ---------------------------------------------------------------- targets
         print("## Targets\n")
         rows = []
@@ -545,6 +560,8 @@ def main() -> int:
             s = scale_cli[key]
             rows.append([f"{variant} {sizes[-1]:,} layers CLI < 2 s", f"{ms(s.median_ms)} ms median",
                          mark(s.median_ms < SCALE_TARGET_MS)])
+        rows.append([f"`check` over the {len(zoo)} zoo specs < 2 s", f"{ms(check_cli.median_ms)} ms median",
+                     mark(check_cli.median_ms < SCALE_TARGET_MS)])
         print(table(["target", "measured", "met"], rows, "lll"))
         print()
         print(f"(benchmark took {time.perf_counter() - started:.0f} s)")

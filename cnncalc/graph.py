@@ -46,7 +46,8 @@ class LayerGraph:
     batch: int = 1
     nodes: dict[str, LayerNode] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
-    budgets: dict[str, Any] = field(default_factory=dict)
+    #: the spec's `budgets:` and `lints:` sections (source nodes), read by `cnncalc check`
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def add(self, node: LayerNode) -> None:
         assert node.name not in self.nodes, node.name

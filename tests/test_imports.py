@@ -31,6 +31,15 @@ print('HEAVY', code, heavy, file=sys.stderr)
         ["layers"],
         ["layers", "conv2d"],
         ["zoo"],
+        ["check", "resnet50", "vgg16", "--format", "sarif"],
+        ["diff", "resnet18", "resnet34"],
+        ["calc", "conv2d", "--input", "3x32x32", "--out", "10", "--kernel", "5", "--stride", "1", "--padding", "2"],
+        ["calc", "conv2d", "--matrix", "1 2 3; 4 5 6; 7 8 9", "--weights", "1 0; 0 -1", "--toeplitz"],
+        ["calc", "--chain", "conv(10,k=5,p=2) -> relu -> maxpool(2)", "--input", "3x32x32"],
+        ["solve", "--input", "32", "--output", "16"],
+        ["summary", "--notation", "INPUT(3x32x32) -> [[CONV(32, k=3, p=1) -> RELU]*2 -> POOL]*3 -> [FC(512) -> RELU]*2 -> FC(10)", "--format", "json"],
+        ["convert", "vgg16", "--to", "notation"],
+        ["convert", "--notation", "INPUT(3x32x32) -> [CONV(8, k=3) -> RELU -> POOL?]*2 -> FC(10)", "--to", "yaml"],
     ],
 )
 def test_command_does_not_import_torch(args, tmp_path):

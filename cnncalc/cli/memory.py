@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
@@ -11,7 +10,7 @@ from typing import Any, Optional
 import typer
 
 from cnncalc.cli.common import emit
-from cnncalc.cli.summary import SPEC_HELP, load
+from cnncalc.cli.summary import NOTATION_HELP, SPEC_HELP, load
 from cnncalc.errors import UsageError
 
 
@@ -43,18 +42,15 @@ class MemoryFormat(str, Enum):
     json = "json"
 
 
-UNITS = {"": 1, "b": 1, "k": 2**10, "kib": 2**10, "kb": 10**3, "m": 2**20, "mib": 2**20, "mb": 10**6,
-         "g": 2**30, "gib": 2**30, "gb": 10**9, "t": 2**40, "tib": 2**40, "tb": 10**12}
-
-
 def parse_size(text: str) -> int:
     """'24GiB' -> 25769803776. KiB/MiB/GiB (and K/M/G) are powers of 2, kB/MB/GB powers of 10."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
-    unit = match.group(2).lower() if match else ""
-    if not match or unit not in UNITS:
+    from cnncalc.report.units import parse_quantity
+
+    try:
+        size = parse_quantity(text, "bytes")
+    except ValueError:
         raise UsageError(f"--fit {text!r}: expected a size like 24GiB, 80GB or 512MiB",
-                         hint="GiB/MiB (and G/M) are powers of 2; GB/MB powers of 10")
-    size = int(float(match.group(1)) * UNITS[unit])
+                         hint="GiB/MiB (and G/M) are powers of 2; GB/MB powers of 10") from None
     if size <= 0:
         raise UsageError(f"--fit {text!r}: the budget must be positive")
     return size
@@ -63,7 +59,8 @@ def parse_size(text: str) -> int:
 def register(app: typer.Typer) -> None:
     @app.command()
     def memory(
-        spec: str = typer.Argument(..., help=SPEC_HELP),
+        spec: Optional[str] = typer.Argument(None, help=SPEC_HELP),
+        notation: Optional[str] = typer.Option(None, "--notation", help=NOTATION_HELP),
         batch: Optional[int] = typer.Option(None, "--batch", "-b", min=1, help="Batch size."),
         input: Optional[list[str]] = typer.Option(None, "--input", "-i", help="Input shape, e.g. 3x512x512."),
         dtype: Optional[str] = typer.Option(None, "--dtype", help="float32, float16, bfloat16, ..."),
@@ -81,7 +78,7 @@ def register(app: typer.Typer) -> None:
         what autograd keeps for the backward, and the peaks by tensor liveness."""
         from cnncalc.analysis.memory import Options, analyze_memory, fit_batch
 
-        graph = load(spec, input, batch, dtype, sets)
+        graph = load(spec, input, batch, dtype, sets, notation)
         if style is not Style.cnncalc:
             emit(_compat(graph, style, format), output)
             return

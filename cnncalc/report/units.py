@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from cnncalc.analysis.receptive_field import ReceptiveField
@@ -56,3 +57,37 @@ def rf_text(rf: ReceptiveField | None) -> str:
 
 def shape_text(shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+BYTE_UNITS = {"": 1, "b": 1, "k": 2**10, "kib": 2**10, "kb": 10**3, "m": 2**20, "mib": 2**20,
+              "mb": 10**6, "g": 2**30, "gib": 2**30, "gb": 10**9, "t": 2**40, "tib": 2**40,
+              "tb": 10**12}
+
+
+def parse_quantity(text: str | int | float, unit: str) -> int:
+    """A count ('4.1G', '26M', 25_557_032) or a size in bytes ('24GiB', '80GB', '512MiB').
+
+    Counts take decimal prefixes K/M/G/T; sizes take KiB/MiB/GiB/TiB (and bare K/M/G/T) as powers
+    of 2 and kB/MB/GB/TB as powers of 10. Raises ValueError with the accepted forms.
+
+    >>> parse_quantity("4.1G", "count"), parse_quantity("1.5KiB", "bytes")
+    (4100000000, 1536)
+    """
+    units = COUNT_UNITS if unit == "count" else BYTE_UNITS
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise ValueError(_quantity_forms(unit))
+    match = re.fullmatch(r"\s*([0-9][0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
+    suffix = match.group(2).lower() if match else ""
+    if not match or suffix not in units:
+        raise ValueError(_quantity_forms(unit))
+    value = Fraction(match.group(1).replace("_", "")) * units[suffix]
+    if value < 0:
+        raise ValueError(_quantity_forms(unit))
+    return int(value)
+
+
+def _quantity_forms(unit: str) -> str:
+    if unit == "count":
+        return "expected a count such as 25557032, 26M or 4.1G (K/M/G/T are powers of 10)"
+    return "expected a size such as 24GiB, 80GB or 512MiB (KiB/MiB/GiB are powers of 2, kB/MB/GB of 10)"

@@ -149,8 +149,8 @@ class _Expander:
                 hint="every layer was skipped by `when:` or repeated 0 times",
             )
         self.graph.outputs = self.outputs(scope)
-        if self.model.budgets is not None:
-            self.graph.budgets = {"node": self.model.budgets}
+        top = self.model.root.value
+        self.graph.sections = {key: top[key] for key in ("budgets", "lints") if key in top}
         return self.graph
 
     def global_vars(self) -> dict[str, Any]:
