@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from cnncalc.cli.memory import Amp, Optimizer
 from cnncalc.errors import ExitCode
 
 
@@ -17,18 +18,6 @@ class CheckFormat(str, Enum):
     junit = "junit"
     github = "github"
     sarif = "sarif"
-
-
-class Optimizer(str, Enum):
-    sgd = "sgd"
-    momentum = "momentum"
-    adam = "adam"
-    adamw = "adamw"
-
-
-class Amp(str, Enum):
-    bf16 = "bf16"
-    fp16 = "fp16"
 
 
 def register(app: typer.Typer) -> None:
