@@ -39,6 +39,8 @@ print('HEAVY', code, heavy, file=sys.stderr)
         ["solve", "--input", "32", "--output", "16"],
         ["summary", "--notation", "INPUT(3x32x32) -> [[CONV(32, k=3, p=1) -> RELU]*2 -> POOL]*3 -> [FC(512) -> RELU]*2 -> FC(10)", "--format", "json"],
         ["convert", "vgg16", "--to", "notation"],
+        ["exam", "--torch-check", "off", "--count", "3"],
+        ["exam", "templates"],
         ["convert", "--notation", "INPUT(3x32x32) -> [CONV(8, k=3) -> RELU -> POOL?]*2 -> FC(10)", "--to", "yaml"],
     ],
 )

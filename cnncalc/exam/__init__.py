@@ -1,0 +1,2 @@
+"""Exam generator: seeded question templates on CNN shape arithmetic with verified keys,
+misconception distractors, worked solutions, and LMS/print exports (docs/exam.md)."""

@@ -1,0 +1,1 @@
+"""Exporters: one module per format; each renders an Exam to {file name: bytes}."""
