@@ -37,3 +37,46 @@ def test_peaks_within_ten_percent_of_the_measured(model, batch):
     held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
     assert training.tensor_after_forward is not None
     assert abs(held / training.tensor_after_forward - 1) <= 0.001, f"held after the forward: {where}"
+
+
+@needs_torch
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+@pytest.mark.parametrize("model", ["resnet18", "mobilenet_v2"])
+def test_mixed_precision_against_autocast_on_cpu(model, amp):
+    """`--amp` against torch.autocast on CPU, whose lists put convolutions and linear layers in
+    low precision as CUDA's do: the low-precision activations, the cast copies of inputs and
+    weights kept for the backward, float32 master weights and gradients."""
+    import torch
+
+    from cnncalc.torch_backend.memory import measure_inference, measure_training
+
+    torch.set_num_threads(1)
+    graph = load_graph(model).with_batch(4)
+    ours = analyze_memory(graph, Options(amp=amp, device="cpu"))
+    inference = measure_inference(graph, "cpu", amp=amp)
+    training = measure_training(graph, "cpu", amp=amp)
+    assert abs(ours.inference.bytes / inference.peak - 1) <= 0.10
+    assert abs(ours.training.bytes / training.peak - 1) <= 0.10
+    assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01
+    held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
+    assert training.tensor_after_forward is not None
+    assert abs(held / training.tensor_after_forward - 1) <= 0.001
+
+
+@needs_torch
+@pytest.mark.parametrize("optimizer", ["momentum", "adam", "adamw"])
+def test_optimizer_state_against_torch_optimizers(optimizer):
+    """Momentum keeps one copy of the weights, Adam and AdamW two (and a step count); measured
+    with torch's optimizers, their state created by a first step."""
+    import torch
+
+    from cnncalc.torch_backend.memory import measure_training
+
+    torch.set_num_threads(1)
+    graph = load_graph("resnet18").with_batch(4)
+    sgd = analyze_memory(graph, Options(device="cpu"))
+    ours = analyze_memory(graph, Options(optimizer=optimizer, device="cpu"))
+    measured = measure_training(graph, "cpu", optimizer=optimizer)
+    assert ours.optimizer_bytes == (1 if optimizer == "momentum" else 2) * sgd.param_bytes
+    assert abs(ours.training.bytes / measured.peak - 1) <= 0.10
+    assert abs(ours.training.bytes / measured.tensor_peak - 1) <= 0.01

@@ -323,13 +323,16 @@ def run_graph(model: Any, inputs: Sequence[Any], *, release: bool = True,
 
 
 def _measure(torch: Any, graph: LayerGraph, model: Any, inputs: tuple[Any, ...], device: str,
-             mode: str, release: bool, region: Callable[[Callable[[], None]], None]) -> Measured:
-    """Run `region(end_of_forward)` once, following the allocator and the tensors."""
+             mode: str, release: bool, region: Callable[[Callable[[], None]], None],
+             held: Sequence[Any] = ()) -> Measured:
+    """Run `region(end_of_forward)` once, following the allocator and the tensors. `held`: other
+    tensors that live across steps (the optimizer's state), counted in the baseline."""
     params = _storages(model.parameters())
     buffers = {p: n for p, n in _storages(model.buffers()).items() if p not in params}
     inputs_held = {p: n for p, n in _storages(inputs).items() if p not in params and p not in buffers}
-    baseline = sum(params.values()) + sum(buffers.values()) + sum(inputs_held.values())
-    tracker = _storage_tracker(torch, {*params, *buffers, *inputs_held})
+    state = {p: n for p, n in _storages(held).items() if p not in params and p not in buffers}
+    baseline = sum(params.values()) + sum(buffers.values()) + sum(inputs_held.values()) + sum(state.values())
+    tracker = _storage_tracker(torch, {*params, *buffers, *inputs_held, *state})
     cuda = device.startswith("cuda")
     cuda_forward: list[tuple[int, int]] = []
 
@@ -383,8 +386,18 @@ def _measure(torch: Any, graph: LayerGraph, model: Any, inputs: tuple[Any, ...],
     )
 
 
+def _autocast(torch: Any, device: str, amp: str | None) -> Any:
+    """torch.autocast for `amp` ("bf16" | "fp16") on the device, or a context that does nothing."""
+    import contextlib
+
+    if amp is None:
+        return contextlib.nullcontext()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
+    return torch.autocast(device.split(":")[0], dtype=dtype)
+
+
 def measure_inference(graph: LayerGraph, device: str = "cpu", *, release: bool = True,
-                      inference_mode: bool = False) -> Measured:
+                      inference_mode: bool = False, amp: str | None = None) -> Measured:
     """Memory of one inference forward: `model.eval()` under `torch.no_grad()` (or
     `torch.inference_mode()`), after one unmeasured forward. `peak`: baseline + the allocator's
     highest net allocation during the forward; `tensor_peak`: operator outputs only; `end`:
@@ -397,12 +410,12 @@ def measure_inference(graph: LayerGraph, device: str = "cpu", *, release: bool =
     torch, device, model, inputs = _setup(graph, device)
     model.eval()
     mode = torch.inference_mode if inference_mode else torch.no_grad
-    with mode():
+    with mode(), _autocast(torch, device, amp):
         run_graph(model, inputs, release=release)
     kept: list[Any] = []
 
     def region(end_of_forward: Callable[[], None]) -> None:
-        with mode():
+        with mode(), _autocast(torch, device, amp):
             kept.append(run_graph(model, inputs, release=release))
 
     result = _measure(torch, graph, model, inputs, device, "inference", release, region)
@@ -410,25 +423,37 @@ def measure_inference(graph: LayerGraph, device: str = "cpu", *, release: bool =
     return result
 
 
-def measure_training(graph: LayerGraph, device: str = "cpu", *, release: bool = True) -> Measured:
-    """Memory of one SGD step (lr 0.01, no momentum) in `model.train()`, after one unmeasured
+OPTIMIZERS = {
+    "sgd": lambda torch, params: torch.optim.SGD(params, lr=LEARNING_RATE),
+    "momentum": lambda torch, params: torch.optim.SGD(params, lr=LEARNING_RATE, momentum=0.9),
+    "adam": lambda torch, params: torch.optim.Adam(params, lr=LEARNING_RATE),
+    "adamw": lambda torch, params: torch.optim.AdamW(params, lr=LEARNING_RATE),
+}
+
+
+def measure_training(graph: LayerGraph, device: str = "cpu", *, release: bool = True,
+                     amp: str | None = None, optimizer: str = "sgd") -> Measured:
+    """Memory of one optimizer step (SGD lr 0.01 by default; `optimizer` momentum, adam or adamw
+    with torch's defaults, their state created by the first step and counted in the baseline)
+    in `model.train()`, after one unmeasured
     step: forward, `loss = sum(o.sum())` over the floating outputs, `loss.backward()`,
     `opt.step()`, `opt.zero_grad(set_to_none=True)`; the gradients are None when it starts, and
     the outputs and the loss stay referenced until the step ends (a training loop's locals).
 
     `peak` covers the whole step, `forward_peak` the forward alone; `after_forward` is what is
     allocated right after the forward (baseline + saved-for-backward tensors + outputs). The
-    parameters of layers marked not trainable get no gradient.
+    parameters of layers marked not trainable get no gradient. `amp` runs the forward under
+    torch.autocast (bf16/fp16) with the float32 weights as masters, as a mixed-precision loop does.
     """
     torch, device, model, inputs = _setup(graph, device)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(trainable, lr=LEARNING_RATE) if trainable else None
+    opt = OPTIMIZERS[optimizer](torch, trainable) if trainable else None
 
     def step(end_of_forward: Callable[[], None]) -> None:
         # the outputs and the loss stay referenced until the step returns, as the locals of a
         # training loop (`out = model(x); loss = ...; loss.backward(); opt.step()`) do
-        with torch.profiler.record_function(FORWARD_RANGE):
+        with torch.profiler.record_function(FORWARD_RANGE), _autocast(torch, device, amp):
             out = run_graph(model, inputs, release=release)
         end_of_forward()
         outputs = out if isinstance(out, tuple) else (out,)
@@ -436,13 +461,15 @@ def measure_training(graph: LayerGraph, device: str = "cpu", *, release: bool = 
         loss = sum(o.sum() for o in floating) if floating else None
         if loss is not None:
             loss.backward()
-        if optimizer is not None:
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+        if opt is not None:
+            opt.step()
+            opt.zero_grad(set_to_none=True)
 
     step(lambda: None)
     model.zero_grad(set_to_none=True)
-    return _measure(torch, graph, model, inputs, device, "training", release, step)
+    state = [t for entry in (opt.state.values() if opt is not None else ()) for t in entry.values()
+             if isinstance(t, torch.Tensor)]
+    return _measure(torch, graph, model, inputs, device, "training", release, step, held=state)
 
 
 # --- saved for backward ------------------------------------------------------------------------
