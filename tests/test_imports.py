@@ -41,6 +41,8 @@ print('HEAVY', code, heavy, file=sys.stderr)
         ["convert", "vgg16", "--to", "notation"],
         ["exam", "--torch-check", "off", "--count", "3"],
         ["exam", "templates"],
+        ["summary", "resnet50", "--convention", "fvcore", "--format", "json"],
+        ["explain", "resnet50", "--from", "torchinfo", "--to", "fvcore"],
         ["convert", "--notation", "INPUT(3x32x32) -> [CONV(8, k=3) -> RELU -> POOL?]*2 -> FC(10)", "--to", "yaml"],
     ],
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
-from cnncalc.analysis.cost import layer_costs
+from cnncalc.analysis.cost import LayerCost, layer_costs
 from cnncalc.analysis.memory import Options, analyze_memory, element_bytes, output_bytes
 from cnncalc.analysis.receptive_field import ReceptiveField, receptive_fields
 from cnncalc.analysis.shapes import infer_shapes
@@ -33,6 +34,8 @@ class Row:
     scopes: tuple[str, ...] = ()
     line: int | None = None
     layers: int = 1  # how many layers the row stands for (collapsed blocks)
+    #: the layer's count under `Report.convention` (cnncalc.conventions), when one was asked for
+    convention_count: int | Fraction | None = None
 
     @property
     def params(self) -> int:
@@ -72,6 +75,21 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class ConventionTotals:
+    """The count under a named convention (`summary --convention`, cnncalc.conventions): the
+    tool whose rules it follows, the total, its split by FLOP category, and the places where
+    that tool is known to count wrong, as (code, layer, message)."""
+
+    name: str
+    unit: str
+    tool: str
+    summary: str
+    total: int | Fraction
+    by_category: dict[str, int | Fraction]
+    flags: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     model: str
     batch: int
@@ -81,6 +99,7 @@ class Report:
     rows: list[Row]
     totals: Totals
     unused: list[str] = field(default_factory=list)
+    convention: ConventionTotals | None = None
 
     def collapsed(self, depth: int | None) -> Report:
         """Rows of blocks nested deeper than `depth` merged into one row per block."""
@@ -89,9 +108,10 @@ class Report:
         return replace(self, rows=collapse(self.rows, depth))
 
 
-def analyze(graph: LayerGraph, peaks: bool = True) -> Report:
+def analyze(graph: LayerGraph, peaks: bool = True, convention: str | None = None) -> Report:
     """Run every pass over `graph`; `peaks=False` skips the memory walk (callers that show no
-    memory peaks, such as the zoo table over every spec).
+    memory peaks, such as the zoo table over every spec); `convention` also counts every layer
+    under that convention (`cnncalc.conventions`: macs, flops, fvcore, torchinfo, ...).
 
     >>> from cnncalc.spec import load_graph
     >>> analyze(load_graph("lenet5")).totals.params
@@ -118,6 +138,9 @@ def analyze(graph: LayerGraph, peaks: bool = True) -> Report:
             line=node.span.line if node.span else None,
         ))
     inputs = {n.name: shapes[n.name] for n in graph.inputs}
+    conventions = None
+    if convention is not None:
+        rows, conventions = _counted(graph, shapes, costs, rows, convention)
     totals = _totals(rows, sum(outputs[n] for n in inputs), size)
     if peaks:
         memory = analyze_memory(graph, Options(), shapes, costs)
@@ -128,7 +151,24 @@ def analyze(graph: LayerGraph, peaks: bool = True) -> Report:
         outputs={name: shapes[name] for name in graph.outputs},
         rows=rows, totals=totals,
         unused=graph.unused(),
+        convention=conventions,
     )
+
+
+def _counted(graph: LayerGraph, shapes: dict[str, Shape], costs: dict[str, LayerCost], rows: list[Row],
+             name: str) -> tuple[list[Row], ConventionTotals]:
+    """The rows with their count under convention `name`, and its totals."""
+    from cnncalc.conventions.registry import count, profile
+
+    counts = count(graph, name, shapes, costs)
+    per_layer = {layer.name: layer.count for layer in counts.layers}
+    chosen = profile(name)
+    totals = ConventionTotals(
+        name=name, unit=chosen.unit, tool=chosen.tool, summary=chosen.summary, total=counts.total,
+        by_category=counts.by_category,
+        flags=tuple((flag.code, flag.layer, flag.message) for flag in counts.flags),
+    )
+    return [replace(row, convention_count=per_layer[row.name]) for row in rows], totals
 
 
 def _totals(rows: Iterable[Row], input_bytes: int, size: int) -> Totals:
@@ -194,6 +234,8 @@ def collapse(rows: list[Row], depth: int) -> list[Row]:
             activation_bytes=sum(m.activation_bytes for m in members), rf=last.rf,
             scopes=last.scopes[:depth], line=members[0].line,
             layers=sum(m.layers for m in members),
+            convention_count=None if last.convention_count is None
+            else sum((m.convention_count or 0 for m in members), 0),
         ))
     return result
 

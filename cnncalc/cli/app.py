@@ -8,7 +8,7 @@ import sys
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import calc, check, convert, diff, exam, layers, memory, profile, rf, summary, verify, zoo
+from cnncalc.cli import calc, check, convert, diff, exam, explain, layers, memory, profile, rf, summary, verify, zoo
 from cnncalc.errors import CnncalcError, ExitCode
 
 app = typer.Typer(
@@ -36,7 +36,7 @@ def root(
     3 invalid spec, 4 check failed, 5 backend unavailable."""
 
 
-for module in (summary, rf, memory, layers, zoo, verify, profile, check, diff, calc, convert, exam):
+for module in (summary, rf, memory, layers, zoo, verify, profile, check, diff, calc, convert, exam, explain):
     module.register(app)
 
 

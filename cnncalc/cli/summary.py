@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from cnncalc.cli.common import Format
+from cnncalc.conventions import Convention
 
 if TYPE_CHECKING:
     from cnncalc.graph import LayerGraph
@@ -56,11 +57,15 @@ def register(app: typer.Typer) -> None:
         format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
         depth: Optional[int] = typer.Option(None, "--depth", "-d", min=0, help="Collapse blocks nested deeper than N."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+        convention: Optional[Convention] = typer.Option(
+            None, "--convention", help="Also count every layer as this tool does (docs/conventions.md); "
+            "the default MACs column is the `macs` convention."),
     ) -> None:
         """Shapes, parameters, MACs, memory and receptive field of every layer."""
         from cnncalc.analysis import analyze
 
-        report = analyze(load(spec, input, batch, dtype, sets, notation)).collapsed(depth)
+        report = analyze(load(spec, input, batch, dtype, sets, notation),
+                         convention=convention.value if convention else None).collapsed(depth)
         render(report, format, output)
 
 

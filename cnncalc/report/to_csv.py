@@ -20,11 +20,14 @@ def _axes(values: list[int | float]) -> str:
 
 
 def render_csv(report: Report) -> str:
+    """One row per layer; with `--convention`, a last column `convention_count`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    counted = report.convention is not None
+    writer.writerow((*COLUMNS, "convention_count") if counted else COLUMNS)
     for row in report.rows:
         rf = row.rf
+        extra = [plain_number(row.convention_count or 0)] if counted else []
         writer.writerow([
             row.name, row.kind, ";".join(row.inputs), _axes(list(row.output_shape)),
             row.params, row.trainable_params, row.non_trainable_params, row.buffers,
@@ -32,5 +35,6 @@ def render_csv(report: Report) -> str:
             _axes([plain_number(a.size) for a in rf.axes]) if rf else "",
             _axes([plain_number(a.jump) for a in rf.axes]) if rf else "",
             _axes([plain_number(a.start) for a in rf.axes]) if rf else "",
+            *extra,
         ])
     return out.getvalue()

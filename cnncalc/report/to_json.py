@@ -7,7 +7,7 @@ from typing import Any
 
 from cnncalc.analysis.receptive_field import ReceptiveField
 from cnncalc.analysis.report import Report, Row
-from cnncalc.report.units import CONVENTIONS, plain_number
+from cnncalc.report.units import CONVENTIONS, convention_note, plain_number
 
 SCHEMA = "cnncalc.summary/1"
 
@@ -46,9 +46,24 @@ def row_dict(row: Row) -> dict[str, Any]:
     }
 
 
+def convention_keys(report: Report) -> dict[str, Any]:
+    """The keys `--convention` adds: its name, unit, tool and flags (the totals and each layer
+    gain `convention_count`)."""
+    convention = report.convention
+    if convention is None:
+        return {}
+    return {
+        "convention": convention.name,
+        "convention_unit": convention.unit,
+        "convention_tool": convention.tool,
+        "convention_flags": [{"code": code, "layer": layer, "message": message}
+                             for code, layer, message in convention.flags],
+    }
+
+
 def summary_dict(report: Report) -> dict[str, Any]:
     t = report.totals
-    return {
+    data: dict[str, Any] = {
         "schema": SCHEMA,
         "model": report.model,
         "batch": report.batch,
@@ -76,6 +91,16 @@ def summary_dict(report: Report) -> dict[str, Any]:
         "unused": list(report.unused),
         "conventions": CONVENTIONS.format(dtype=report.dtype, batch=report.batch),
     }
+    convention = report.convention
+    if convention is not None:
+        data.update(convention_keys(report))
+        data["conventions"] += " " + convention_note(convention)
+        data["totals"]["convention_count"] = plain_number(convention.total)
+        data["totals"]["convention_count_by_category"] = {
+            k: plain_number(v) for k, v in convention.by_category.items()}
+        for row, layer in zip(report.rows, data["layers"]):
+            layer["convention_count"] = plain_number(row.convention_count or 0)
+    return data
 
 
 def render_json(report: Report) -> str:

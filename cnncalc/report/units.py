@@ -6,6 +6,7 @@ import re
 from fractions import Fraction
 
 from cnncalc.analysis.receptive_field import ReceptiveField
+from cnncalc.analysis.report import ConventionTotals
 
 CONVENTIONS = (
     "MACs: multiply-accumulates of conv, linear and matmul, bias excluded. "
@@ -15,12 +16,26 @@ CONVENTIONS = (
 )
 
 
-def si(value: int) -> str:
+def convention_note(convention: ConventionTotals) -> str:
+    """The footnote sentence for `--convention`: what the counts follow."""
+    return f"Convention {convention.name} ({convention.unit}): {convention.tool}; {convention.summary}."
+
+
+def exact_text(value: int | Fraction) -> str:
+    """An exact count with thousands separators; a fraction (a tool divided by the batch) as
+    a decimal."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{float(value):,.2f}"
+    return f"{int(value):,}"
+
+
+def si(value: int | Fraction) -> str:
     """1234567 -> '1.23M' (decimal prefixes, for MACs and FLOPs)."""
+    number: int | float = int(value) if isinstance(value, int) or value.denominator == 1 else float(value)
     for factor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(value) >= factor:
-            return f"{value / factor:.2f}{suffix}"
-    return str(value)
+        if abs(number) >= factor:
+            return f"{number / factor:.2f}{suffix}"
+    return f"{number:.2f}" if isinstance(number, float) else str(number)
 
 
 def binary(value: int) -> str:
