@@ -32,6 +32,17 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     return total // 2, total - total // 2
 
 
+def ceil_output_size(size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
+                     dilation: int = 1) -> int:
+    """The textbook ceil_mode count ⌈(n + p_begin + p_end − k̂)/s⌉ + 1, before PyTorch drops a last
+    window that would start in the right padding (conv_output_size applies that rule).
+
+    >>> ceil_output_size(5, 3, stride=3, padding=(1, 1))
+    3
+    """
+    return -(-(size + sum(padding) - effective_kernel(kernel, dilation)) // stride) + 1
+
+
 def conv_output_size(
     size: int,
     kernel: int,
@@ -52,7 +63,7 @@ def conv_output_size(
     padded = size + pad_begin + pad_end
     if ceil_mode:
         # a last, partial window is kept (PyTorch), unless it would start in the right padding
-        out = -(-(padded - span) // stride) + 1
+        out = ceil_output_size(size, kernel, stride, padding, dilation)
         if (out - 1) * stride >= size + pad_begin:
             out -= 1
         if out >= 1:
@@ -139,8 +150,7 @@ def explain_output_size(
     formula = f"{left}(n + {pad_symbols} − {span_symbols})/s{right} + 1"
     substituted = f"{left}({size} + {pad_numbers} − {span_numbers})/{stride}{right} + 1"
     note = ""
-    padded = size + sum(padding)
-    rounded_up = -(-(padded - effective_kernel(kernel, dilation)) // stride) + 1
+    rounded_up = ceil_output_size(size, kernel, stride, padding, dilation)
     if ceil_mode and value == rounded_up - 1:
         substituted += " − 1"
         note = (

@@ -49,8 +49,6 @@ DEVICES = ("cuda", "cpu")
 #: extra saved tensors' element sizes ("act" is the activation dtype)
 EXTRA_BYTES = {"float32": 4, "int64": 8, "bool": 1}
 #: kinds autocast runs in low precision, and in float32 (CUDA's lists); others: input dtype
-AUTOCAST_LOW = frozenset({"conv", "linear", "matmul"})  # families; matmul is in "merge"
-AUTOCAST_FLOAT32 = frozenset({"softmax", "log_softmax", "layernorm", "groupnorm"})
 
 
 def element_bytes(graph: LayerGraph) -> int:
@@ -151,14 +149,13 @@ class _Walk:
         self.size: dict[str, int] = {}
         self.casts: dict[str, bool] = {}
         for node in nodes:
-            casts = bool(options.amp) and not node.is_input and (
-                node.kind.family in AUTOCAST_LOW or node.kind.name == "rbf")
+            casts = bool(options.amp) and not node.is_input and node.kind.autocast == "low"
             self.casts[node.name] = casts
             if node.is_input or not options.amp:
                 self.size[node.name] = base
             elif casts:
                 self.size[node.name] = low
-            elif node.kind.name in AUTOCAST_FLOAT32:
+            elif node.kind.autocast == "float32":
                 self.size[node.name] = 4
             else:
                 self.size[node.name] = max(self.size[n] for n in node.inputs)

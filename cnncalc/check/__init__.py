@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +67,14 @@ def check_file(name: str, options: CheckOptions) -> FileResult:
 def _check(name: str, options: CheckOptions, result: FileResult) -> None:
     from cnncalc.analysis import analyze
     from cnncalc.report.to_json import summary_dict
-    from cnncalc.spec import Overrides, load_graph
+    from cnncalc.spec import Overrides, load_tree
+    from cnncalc.spec.expand import expand
+    from cnncalc.spec.model import parse_model
 
     base = Overrides(inputs=options.inputs, batch=options.batch, dtype=options.dtype, vars=options.vars)
-    graph = load_graph(name, base)
+    root, stem = load_tree(name, base)
+    model = parse_model(root, default_name=stem)  # read once, expanded per input size below
+    graph = expand(model, base)
     result.model = graph.name
     budgets = parse_budgets(graph.sections.get("budgets"))
     silences = parse_silences(graph.sections.get("lints"))
@@ -84,8 +88,7 @@ def _check(name: str, options: CheckOptions, result: FileResult) -> None:
     result.totals = {k: v for k, v in totals.items() if not isinstance(v, dict)}
 
     def variant(inputs: dict[str, tuple[int, ...]]) -> Any:
-        return load_graph(name, Overrides(inputs=inputs, batch=options.batch, dtype=options.dtype,
-                                          vars=options.vars))
+        return expand(model, replace(base, inputs=inputs))
 
     result.results.extend(evaluate(budgets, Context(graph, report, variant)))
     if options.lints:

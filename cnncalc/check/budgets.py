@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnncalc.check.results import Result
-from cnncalc.errors import CnncalcError, ShapeError, Span, SpecError
+from cnncalc.errors import CnncalcError, ShapeError, Span, SpecError, UsageError
 from cnncalc.graph import LayerGraph
 from cnncalc.layers.base import suggest
 from cnncalc.report.units import binary, parse_quantity, si
@@ -242,8 +242,6 @@ def override(budgets: Budgets, limits: dict[str, str], options: dict[str, Any]) 
         try:
             value = parse_quantity(text, SCALAR_BUDGETS[key])
         except ValueError as error:
-            from cnncalc.errors import UsageError
-
             raise UsageError(f"--max-{key.replace('_', '-')} {text!r}: {error}") from None
         old = result.limits.get(key)
         result.limits[key] = Limit(key, max=value, options=dict(old.options) if old else {},

@@ -41,6 +41,10 @@ class Diff:
     totals: dict[str, tuple[int | None, int | None]]
     layers: list[LayerDiff]
 
+    def counts(self) -> dict[str, int]:
+        return {status: sum(ld.status == status for ld in self.layers)
+                for status in ("added", "removed", "changed", "same")}
+
 
 def summary_of(name: str, overrides: Any = None) -> dict[str, Any]:
     """A summary dict from a spec (file or zoo name) or from a stored summary JSON file."""
@@ -132,8 +136,7 @@ def diff_dict(d: Diff) -> dict[str, Any]:
              **{key: {"a": a, "b": b, "delta": b - a} for key, (a, b) in ld.values.items()}}
             for ld in d.layers if ld.status != "same"
         ],
-        "counts": {status: sum(ld.status == status for ld in d.layers)
-                   for status in ("added", "removed", "changed", "same")},
+        "counts": d.counts(),
     }
 
 
@@ -147,10 +150,7 @@ def render_diff_text(d: Diff, show_all: bool = False) -> str:
         kind = ld.kind[1] or ld.kind[0] or ""
         if ld.kind[0] and ld.kind[1] and ld.kind[0] != ld.kind[1]:
             kind = f"{ld.kind[0]} -> {ld.kind[1]}"
-        rows.append((
-            marks[ld.status], ld.name, kind, _pair(ld.shape), _delta(*ld.values["params"], si),
-            _delta(*ld.values["macs"], si), _delta(*ld.values["activation_bytes"], binary), _pair(ld.rf),
-        ))
+        rows.append((marks[ld.status], ld.name, kind, _pair(ld.shape), *_deltas(ld), _pair(ld.rf)))
     lines = [f"a: {d.a['model']} {_inputs(d.a)}", f"b: {d.b['model']} {_inputs(d.b)}", ""]
     if rows:
         widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
@@ -161,20 +161,34 @@ def render_diff_text(d: Diff, show_all: bool = False) -> str:
         lines.append("no layer differs")
     lines.append("")
     twidth = max(len(key) for key in TOTAL_FIELDS)
+    for key, a, b, delta in _total_cells(d):
+        lines.append(f"{key.ljust(twidth)}  {a:>10} -> {b:>10}  {delta}")
+    lines.append("")
+    lines.append(", ".join(f"{n} {s}" for s, n in d.counts().items()) + " layers")
+    return "\n".join(lines) + "\n"
+
+
+def _deltas(ld: LayerDiff) -> tuple[str, str, str]:
+    """The params, MACs and activation-bytes deltas of one layer, as printed."""
+    return (_delta(*ld.values["params"], si), _delta(*ld.values["macs"], si),
+            _delta(*ld.values["activation_bytes"], binary))
+
+
+def _total_cells(d: Diff) -> list[tuple[str, str, str, str]]:
+    """(total, a, b, delta) as printed, for the totals either side has."""
+    cells = []
     for key, (a, b) in d.totals.items():
         if a is None and b is None:
             continue
         show = TOTAL_FIELDS[key]
-        lines.append(f"{key.ljust(twidth)}  {show(a) if a is not None else '-':>10} -> "
-                     f"{show(b) if b is not None else '-':>10}  {_delta(a, b, show)}")
-    counts = {s: sum(ld.status == s for ld in d.layers) for s in ("added", "removed", "changed", "same")}
-    lines.append("")
-    lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + " layers")
-    return "\n".join(lines) + "\n"
+        cells.append((key, show(a) if a is not None else "-", show(b) if b is not None else "-",
+                      _delta(a, b, show)))
+    return cells
 
 
 def _pair(values: tuple[Any, Any]) -> str:
     a, b = values
+
     def text(v: Any) -> str:
         return "-" if v is None else "x".join(str(x) for x in v)
 
@@ -195,14 +209,9 @@ def render_diff_markdown(d: Diff, show_all: bool = False) -> str:
     for ld in d.layers:
         if ld.status == "same" and not show_all:
             continue
+        params, macs, activations = _deltas(ld)
         lines.append(f"| {marks[ld.status]} | `{ld.name}` | {ld.kind[1] or ld.kind[0]} | {_pair(ld.shape)} | "
-                     f"{_delta(*ld.values['params'], si)} | {_delta(*ld.values['macs'], si)} | "
-                     f"{_delta(*ld.values['activation_bytes'], binary)} | {_pair(ld.rf)} |")
+                     f"{params} | {macs} | {activations} | {_pair(ld.rf)} |")
     lines += ["", "| total | a | b | Δ |", "|---|--:|--:|--:|"]
-    for key, (a, b) in d.totals.items():
-        if a is None and b is None:
-            continue
-        show = TOTAL_FIELDS[key]
-        lines.append(f"| {key} | {show(a) if a is not None else '-'} | {show(b) if b is not None else '-'} | "
-                     f"{_delta(a, b, show)} |")
+    lines += [f"| {key} | {a} | {b} | {delta} |" for key, a, b, delta in _total_cells(d)]
     return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ from cnncalc.errors import Span, SpecError
 from cnncalc.graph import LayerGraph, LayerNode
 from cnncalc.layers.base import Shape, Window, suggest
 from cnncalc.spec.loader import Node
-from cnncalc.window import conv_output_size, effective_kernel
+from cnncalc.window import ceil_output_size, conv_output_size, effective_kernel
 
 Fields = dict[str, ReceptiveField | None]
 
@@ -237,8 +237,9 @@ def ceil_mode(graph: LayerGraph, shapes: dict[str, Shape], fields: Fields) -> It
         for axis, (size_in, w, size_out) in enumerate(_windows(node, shapes)):
             pad = 2 * w.pad_begin
             span = effective_kernel(w.kernel, w.dilation)
-            floor = conv_output_size(size_in, w.kernel, int(w.stride), (w.pad_begin, w.pad_begin), w.dilation)
-            naive = -(-(size_in + pad - span) // int(w.stride)) + 1
+            pads = (w.pad_begin, w.pad_begin)
+            floor = conv_output_size(size_in, w.kernel, int(w.stride), pads, w.dilation)
+            naive = ceil_output_size(size_in, w.kernel, int(w.stride), pads, w.dilation)
             if naive != size_out:
                 yield Finding(
                     node.name,

@@ -8,7 +8,21 @@ import sys
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import calc, check, convert, diff, exam, explain, layers, memory, profile, rf, summary, verify, zoo
+from cnncalc.cli import (
+    calc,
+    check,
+    convert,
+    diff,
+    exam,
+    explain,
+    layers,
+    memory,
+    profile,
+    rf,
+    summary,
+    verify,
+    zoo,
+)
 from cnncalc.errors import CnncalcError, ExitCode
 
 app = typer.Typer(

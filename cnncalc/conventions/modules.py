@@ -305,14 +305,10 @@ def _roi(kind: LayerKind, a: Attrs, ins: tuple[Shape, ...], out: Shape) -> Modul
 
 def roi_crops(height: int, width: int, rois: int, scale: float) -> list[tuple[int, int, int, int]]:
     """(y1, y2, x1, x2), inclusive, of the fixed boxes RoIPool's torch module crops: `rois`
-    boxes of half the map along its diagonal (modules.even_boxes), mapped to image coordinates
+    boxes of half the map along its diagonal (layers.pool.even_boxes), mapped to image coordinates
     and back with round(v * scale), clamped to the map."""
-    box_h, box_w = max(1, (height + 1) // 2), max(1, (width + 1) // 2)
     crops = []
-    for r in range(rois):
-        t = r / (rois - 1) if rois > 1 else 0.5
-        y, x = round(t * (height - box_h)), round(t * (width - box_w))
-        box = (x, y, x + box_w - 1, y + box_h - 1)
+    for box in pool.even_boxes(height, width, rois):
         x1, y1, x2, y2 = (round(v / scale * scale) for v in box)
         x1, x2 = min(max(x1, 0), width - 1), min(max(x2, 0), width - 1)
         y1, y2 = min(max(y1, 0), height - 1), min(max(y2, 0), height - 1)

@@ -263,6 +263,7 @@ class SoftmaxBase(Activation):
     """Normalized exponentials along one axis (any rank; negative axes count from the end)."""
 
     keeps = "output"
+    autocast = "float32"
 
     attrs = (Attr("dim", Int(minimum=None), 1, "the axis normalized (1: channels)"),)
 

@@ -528,6 +528,10 @@ class LayerKind:
     #: (batch and instance norm; the `conv-bias-before-norm` lint of `cnncalc check`)
     cancels_channel_bias: ClassVar[bool] = False
 
+    #: the precision torch.autocast runs this kind in: "low" (bf16/fp16: its fp32 inputs and
+    #: weights are cast to low-precision copies), "float32", or None (its input's dtype)
+    autocast: ClassVar[str | None] = None
+
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:
         """The tensors autograd keeps for this layer's backward in training mode, as torch's

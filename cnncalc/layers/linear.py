@@ -45,6 +45,7 @@ class Linear(LayerKind):
     name = "linear"
     aliases = ("dense", "fc")
     family = "linear"
+    autocast = "low"
     summary = "fully connected layer over the last axis (any rank)"
     attrs = (
         Attr("out", Int(minimum=1), doc="output features"),

@@ -237,6 +237,7 @@ class LayerNorm(LayerKind):
 
     name = "layernorm"
     family = "norm"
+    autocast = "float32"
     summary = "layer normalization over the trailing `dims` axes (or `shape`)"
     attrs = (
         Attr("dims", Int(minimum=1, optional=True), None, "trailing axes normalized (default 1)"),
@@ -310,6 +311,7 @@ class LayerNorm(LayerKind):
 class GroupNorm(LayerKind):
     name = "groupnorm"
     family = "norm"
+    autocast = "float32"
     summary = "group normalization: statistics per sample over groups of channels"
     attrs = (
         Attr("groups", Int(minimum=1), doc="channel groups sharing statistics"),

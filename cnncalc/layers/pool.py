@@ -527,6 +527,18 @@ class GlobalMaxPool(GlobalPool):
     formulas = {"output size": "1 per spatial axis", "flops": "pool: N*C*(prod(spatial) - 1)"}
 
 
+def even_boxes(height: int, width: int, count: int) -> list[tuple[int, int, int, int]]:
+    """`count` boxes (x1, y1, x2, y2, inclusive) of half the map, spread along its diagonal."""
+    box_h, box_w = max(1, (height + 1) // 2), max(1, (width + 1) // 2)
+    boxes = []
+    for r in range(count):
+        t = r / (count - 1) if count > 1 else 0.5
+        y, x = round(t * (height - box_h)), round(t * (width - box_w))
+        boxes.append((x, y, x + box_w - 1, y + box_h - 1))
+    return boxes
+
+
+
 @register
 class RoIPool(LayerKind):
     """Fast R-CNN RoI max pooling: each of R boxes per image is max-pooled to a TxT grid.

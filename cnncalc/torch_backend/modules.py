@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnncalc.layers import pool
+
 
 class Padded(nn.Module):
     """Explicit (possibly asymmetric) padding in front of a layer that is built unpadded.
@@ -177,17 +179,6 @@ class ChannelMaxPool(nn.Module):
         return grouped.amax(dim=2)
 
 
-def even_boxes(height: int, width: int, count: int) -> list[tuple[int, int, int, int]]:
-    """`count` boxes (x1, y1, x2, y2, inclusive) of half the map, spread along its diagonal."""
-    box_h, box_w = max(1, (height + 1) // 2), max(1, (width + 1) // 2)
-    boxes = []
-    for r in range(count):
-        t = r / (count - 1) if count > 1 else 0.5
-        y, x = round(t * (height - box_h)), round(t * (width - box_w))
-        boxes.append((x, y, x + box_w - 1, y + box_h - 1))
-    return boxes
-
-
 class RoIPool(nn.Module):
     """Fast R-CNN RoI max pooling with R fixed boxes per image (no torchvision needed).
 
@@ -206,7 +197,7 @@ class RoIPool(nn.Module):
         height, width = int(x.shape[2]), int(x.shape[3])
         crops = []
         for n in range(x.shape[0]):
-            for box in even_boxes(height, width, self.rois):
+            for box in pool.even_boxes(height, width, self.rois):
                 image_box = [v / self.spatial_scale for v in box]
                 x1, y1, x2, y2 = (round(v * self.spatial_scale) for v in image_box)
                 x1, x2 = min(max(x1, 0), width - 1), min(max(x2, 0), width - 1)
