@@ -440,6 +440,29 @@ def ignore_dilation_rf(kernels: Sequence[int], strides: Sequence[int], dilations
     return size, f"{size} ignores the dilation: a dilated kernel spans D(K − 1) + 1 inputs."
 
 
+@misconception("thinks a stack of K×K layers still sees K×K pixels")
+def rf_of_one_layer(k: int) -> Made:
+    return k, (f"{k} is one layer's window; every further {k}×{k} layer widens the field by {k - 1} pixels "
+               "on each axis.")
+
+
+@misconception("counts the kernel taps only (n·K² against K²), forgetting the C_in·C_out factor")
+def kernel_taps_only(taps: int) -> Made:
+    return taps, (f"{num(taps)} counts the kernel taps; each of them has one weight per input and output "
+                  "channel pair (×C_in·C_out).")
+
+
+@misconception("counts one layer of a stack")
+def one_layer_of_stack(value: int, depth: int) -> Made:
+    return value, f"{num(value)} is one layer; the stack has {depth} of them."
+
+
+@misconception("gives the multiply-accumulates instead of the parameters")
+def macs_for_params(value: int) -> Made:
+    return value, (f"{num(value)} is the multiply-accumulates over the feature map; each weight is counted "
+                   "once as a parameter, however many positions reuse it.")
+
+
 @misconception("forgets the +1 of the starting pixel in the receptive field")
 def rf_no_plus_one(value: int) -> Made:
     return value - 1, f"{value - 1} forgets the pixel the field starts from (r₀ = 1)."
@@ -713,9 +736,9 @@ def ignore_groups_cost(value: int) -> Made:
 
 
 @misconception("inverts a ratio")
-def ratio_inverted(ratio: Fraction) -> Made:
+def ratio_inverted(ratio: Fraction, inverse: str = "standard/separable") -> Made:
     value = 1 / ratio
-    return value, f"{num(value.__round__(4))} is the inverse ratio (standard/separable)."
+    return value, f"{num(value.__round__(4))} is the inverse ratio ({inverse})."
 
 
 @misconception("multiplies the parameter count by the input positions")

@@ -1,22 +1,26 @@
-"""Receptive-field templates: a stack of convolutions and pooling (T16) and dilation with a
+"""Receptive-field templates: a stack of convolutions and pooling (T16), a stack of small kernels
+against one large kernel with the same field (T17, VGG's design argument) and dilation with a
 WaveNet-style stack (T26). Keys compose the layers' windows with the receptive-field pass's
 algebra; torch measures the field as the gradient support of one output unit."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from random import Random
 from typing import Any
 
 from cnncalc.exam import misconceptions as m
 from cnncalc.exam import parts
-from cnncalc.exam.engine import as_int, chain, field
+from cnncalc.exam.engine import apply, as_int, chain, field
 from cnncalc.exam.model import Draft
 from cnncalc.exam.templates.base import IMPORT, Params, Template, pick, register, span
+from cnncalc.exam.text import num, volume
 from cnncalc.window import effective_kernel
 
 #: the extent of the input columns (rows, in 1-D positions) the gradient of output unit 0 reaches
 PROBE = "int(cols[-1] - cols[0] + 1)"
 MARGIN = 8
+PARAMS = "sum(p.numel() for p in {}.parameters())"
 
 
 def _stack(rng: Random, level: int) -> list[dict[str, int]]:
@@ -105,6 +109,72 @@ class ReceptiveField(Template):
         part = parts.numeric("rf", "Receptive field", size, f"Correct: {size}.", wrongs)
         return Draft(title=self.title, stem=stem, parts=(part,), solution=solution,
                      snippet=_probe_lines(layers, size + MARGIN), expect=(size,), params=p, device="cpu")
+
+
+@register
+class StackVersusLarge(Template):
+    id = "stack_vs_large"
+    number = "T17"
+    short = "stack_vs_large"
+    title = "Small-kernel stack vs one large kernel (VGG)"
+    category = "receptive field"
+    levels = (2, 3)
+
+    def sample(self, rng: Random, level: int, convention: str) -> Params:
+        return {"depth": pick(rng, 2, 3) if level == 2 else pick(rng, 2, 3, 4),
+                "k": 3 if level == 2 else pick(rng, 3, 3, 5), "c": pick(rng, 32, 64, 128, 256, 512),
+                "n": pick(rng, 14, 28, 56), "bias": False if level == 2 else pick(rng, False, True)}
+
+    def build(self, p: Params, rng: Random, convention: str) -> Draft:
+        depth, k, c, n, bias = p["depth"], p["k"], p["c"], p["n"], p["bias"]
+        conv = {"out": c, "kernel": k, "padding": k // 2, "bias": bias}
+        stack = chain((1, c, n, n), [("conv2d", conv)] * depth)
+        size = as_int(field(stack).size)
+        large = apply("conv2d", (1, c, n, n), out=c, kernel=size, padding=size // 2, bias=bias)
+        stacked = sum(f.params for f in stack)
+        ratio = Fraction(stacked, large.params)
+        with_bias = "with" if bias else "without"
+        stem = (f"A stack of {depth} {k}×{k} convolutions (stride 1, 'same' padding, {c} channels in and out, "
+                f"{with_bias} bias) runs on a {volume(c, n, n, convention=convention)} feature map. It is compared "
+                f"with one K×K convolution ({c} channels in and out, stride 1, 'same' padding, {with_bias} bias) "
+                "whose receptive field is the same.")
+        bias_term = f" + {c}" if bias else ""
+        solution = (f"Each {k}×{k} layer widens the field by {k} − 1 = {k - 1}: 1 + {depth}·{k - 1} = {size}, so "
+                    f"K = {size}. Stack: {depth}·({k}·{k}·{c}·{c}{bias_term}) = {num(stacked)} parameters. One "
+                    f"{size}×{size} layer: {size}·{size}·{c}·{c}{bias_term} = {num(large.params)}. Ratio "
+                    f"{num(stacked)}/{num(large.params)} ≈ {float(ratio):.4f}"
+                    + ("" if bias else f" = {depth}·{k * k}/{size * size}")
+                    + ": the same field for fewer parameters, with a non-linearity between the layers.")
+        tol = Fraction(1, 20000)
+        found = (
+            parts.numeric("kernel", "K, the large kernel with the same receptive field", size, "Correct.",
+                          m.first(m.rf_of_one_layer(k), m.sum_of_kernels([k] * depth),
+                                  m.product_of_kernels([k] * depth), m.rf_no_plus_one(size))),
+            parts.numeric("stack", "Parameters of the stack", stacked, "Correct.",
+                          m.first(m.one_layer_of_stack(stack[0].params, depth), m.kernel_taps_only(depth * k * k),
+                                  m.forgot_all_biases(depth * k * k * c * c) if bias else None,
+                                  m.macs_for_params(sum(f.macs for f in stack)))),
+            parts.numeric("large", "Parameters of the single layer", large.params, "Correct.",
+                          m.first(m.kernel_taps_only(size * size),
+                                  m.forgot_bias(m.ConvParams((size, size), c, c, bias)),
+                                  m.forgot_cin(m.ConvParams((size, size), c, c, bias)),
+                                  m.macs_for_params(large.macs))),
+            parts.numeric("ratio", "Ratio stack/single (4 decimals)", ratio, "Correct.",
+                          m.first(m.ratio_inverted(ratio, "single/stack")), tolerance=tol),
+        )
+        flag = "" if bias else ", bias=False"
+        probe = _probe_lines([{"pool": 0, "k": k, "s": 1, "d": 1}] * depth, size + MARGIN)
+        return Draft(
+            title=self.title, stem=stem, parts=found, solution=solution,
+            snippet=(probe[0],
+                     f"s = nn.Sequential(*[nn.Conv2d({c}, {c}, {k}, padding={k // 2}{flag}, device='meta') "
+                     f"for _ in range({depth})]); l = nn.Conv2d({c}, {c}, {size}, padding={size // 2}{flag}, "
+                     "device='meta')",
+                     *probe[1:-1],
+                     f"({PROBE}, {PARAMS.format('s')}, {PARAMS.format('l')}, "
+                     f"{PARAMS.format('s')} / {PARAMS.format('l')})"),
+            expect=(size, stacked, large.params, ratio), params=p, device="cpu",
+        )
 
 
 @register
