@@ -2,8 +2,8 @@
 (EXAM.md §2.1, §2.3), Moodle XML and both QTI packages with xml.etree, the packages' manifests
 checked complete, LaTeX checked ASCII and balanced; parsed keys compared with the manifest.
 Golden files (tests/golden/exam/) pin the layout for a fixed seed; CNNCALC_UPDATE_GOLDEN=1
-refreshes them. The QTI 2.1 XSD is not available offline (no package on PyPI bundles it), so
-the QTI 2.1 items are checked against the structure the schema requires instead.
+refreshes them. The QTI 2.1 package (items, test and manifest) is also validated against subset
+schemas transcribed from the official IMS XSDs, in tests/test_exam_qti21_schema.py.
 """
 
 from __future__ import annotations
