@@ -80,3 +80,78 @@ def test_optimizer_state_against_torch_optimizers(optimizer):
     assert ours.optimizer_bytes == (1 if optimizer == "momentum" else 2) * sgd.param_bytes
     assert abs(ours.training.bytes / measured.peak - 1) <= 0.10
     assert abs(ours.training.bytes / measured.tensor_peak - 1) <= 0.01
+
+
+#: specs whose layers sit on torch's CPU autocast lists differently from CUDA's: matmuls run in
+#: low precision on both, softmax keeps its input's dtype on CPU (float32 on CUDA), 3-D pooling
+#: and reflection/replication padding run in float32 on CPU only
+AUTOCAST_PROBES = {
+    "attention": """
+input: [64, 16, 16]
+layers:
+  - conv2d: {name: q, out: 32, kernel: 1}
+  - reshape: {shape: [32, 256]}
+  - permute: {name: qt, dims: [0, 2, 1]}
+  - conv2d: {name: k, from: input, out: 32, kernel: 1}
+  - reshape: {name: kf, shape: [32, 256]}
+  - matmul: {name: scores, from: [qt, kf]}
+  - softmax: {name: attn, dim: -1}
+  - conv2d: {name: v, from: input, out: 64, kernel: 1}
+  - reshape: {shape: [64, 256]}
+  - permute: {name: vt, dims: [0, 2, 1]}
+  - matmul: {from: [attn, vt]}
+""",
+    "pool3d": """
+input: [8, 8, 16, 16]
+layers:
+  - conv3d: {out: 16, kernel: 3, padding: 1}
+  - maxpool3d: {kernel: 2}
+  - conv3d: {out: 16, kernel: 3, padding: 1}
+  - avgpool3d: {kernel: 2}
+  - conv3d: {out: 16, kernel: 1}
+  - adaptive_avgpool3d: {output_size: 2}
+  - conv3d: {out: 8, kernel: 1}
+  - adaptive_maxpool3d: {output_size: 1}
+""",
+    "padding": """
+input: [8, 32, 32]
+layers:
+  - conv2d: {out: 16, kernel: 3}
+  - pad: {padding: 2, mode: reflect}
+  - conv2d: {out: 16, kernel: 3}
+  - pad: {padding: 1, mode: replicate}
+  - conv2d: {out: 16, kernel: 3}
+  - pad: {padding: 1, mode: circular}
+  - conv2d: {out: 8, kernel: 3}
+""",
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+@pytest.mark.parametrize("probe", sorted(AUTOCAST_PROBES))
+def test_autocast_precision_per_device_on_cpu(probe, amp, tmp_path):
+    """What the forward keeps for the backward under torch.autocast on CPU, to 0.1%: it tells
+    each layer's precision (a layer that casts keeps its cast copy, in the dtype it runs in).
+    With CUDA's lists instead (softmax in float32, 3-D pooling in its input's dtype) the
+    attention probe is 40% high and the pooling probe 24% low. The attention probe's peaks are
+    checked too; the others' backward peaks are not: at a dtype boundary the cast's backward
+    holds a second copy of the gradient briefly, which the walk leaves out (pool3d bf16: 15% low)."""
+    import torch
+
+    from cnncalc.torch_backend.memory import measure_inference, measure_training
+
+    torch.set_num_threads(1)
+    path = tmp_path / f"{probe}.yaml"
+    path.write_text(f"name: {probe}\n{AUTOCAST_PROBES[probe]}")
+    graph = load_graph(str(path)).with_batch(4)
+    ours = analyze_memory(graph, Options(amp=amp, device="cpu"))
+    training = measure_training(graph, "cpu", amp=amp)
+    held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
+    assert training.tensor_after_forward is not None
+    assert abs(held / training.tensor_after_forward - 1) <= 0.001
+    if probe == "attention":
+        inference = measure_inference(graph, "cpu", amp=amp)
+        assert abs(ours.inference.bytes / inference.peak - 1) <= 0.01
+        assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01
+        assert abs(ours.training.bytes / training.peak - 1) <= 0.10

@@ -19,11 +19,15 @@ PyTorch's caching allocator sees a model written as plain Python:
   the trainable weights, `adam`/`adamw`: two). The step's peak is the largest total at any
   layer of the forward, of the backward, or in the optimizer step (Adam's `foreach` update on
   CUDA makes one temporary copy of all weights; the CPU's per-tensor loop one of the largest).
-- **Mixed precision** (`amp`: torch.autocast with fp32 master weights): convolutions, linear
-  layers and matmuls run in bf16/fp16 and cast their fp32 inputs and weights to a low-precision
-  copy that they keep for the backward (the weight copies are cached until the forward ends);
-  other layers run in their input's dtype, and softmax and layer/group norm in float32 (CUDA's
-  autocast lists). Parameters, gradients and optimizer state stay float32.
+- **Mixed precision** (`amp`: torch.autocast with fp32 master weights): each kind declares the
+  precision autocast runs it in on each device (`LayerKind.autocast`, from torch's CUDA and CPU
+  op lists). Convolutions, linear layers, matmuls and PReLU run in bf16/fp16 on both; softmax
+  and layer/group norm in float32 on CUDA and in their input's dtype on CPU; 3-D pooling,
+  max-unpooling and reflection/replication padding in float32 on CPU only; everything else in
+  its input's dtype. A layer that casts an input keeps the cast copy for its backward instead
+  of the input; low-precision layers also cast their weights (cached until the forward ends).
+  Parameters, gradients and optimizer state stay float32. Left out: the second copy of a
+  gradient that a cast's backward holds briefly at a dtype boundary.
 
 The model counts tensors, not allocator blocks: CUDA's caching allocator rounds blocks up (to
 512 bytes, 2 MiB segments) and convolution algorithms take workspaces, which `verify` measures
@@ -48,7 +52,6 @@ AMP_DTYPES = {"bf16": "bfloat16", "fp16": "float16"}
 DEVICES = ("cuda", "cpu")
 #: extra saved tensors' element sizes ("act" is the activation dtype)
 EXTRA_BYTES = {"float32": 4, "int64": 8, "bool": 1}
-#: kinds autocast runs in low precision, and in float32 (CUDA's lists); others: input dtype
 
 
 def element_bytes(graph: LayerGraph) -> int:
@@ -145,17 +148,19 @@ class _Walk:
         self.master = 4 if options.amp else base  # parameter element size
         low = DTYPE_BYTES[AMP_DTYPES[options.amp]] if options.amp else base
 
-        # dtypes (element sizes) of every output under autocast, and which layers cast
+        # dtypes (element sizes) of every output under autocast, and the precision autocast
+        # runs each layer in ("low", "float32", or None: its inputs' dtype)
         self.size: dict[str, int] = {}
-        self.casts: dict[str, bool] = {}
+        self.precision: dict[str, str | None] = {}
         for node in nodes:
-            casts = bool(options.amp) and not node.is_input and node.kind.autocast == "low"
-            self.casts[node.name] = casts
+            precision = (None if node.is_input or not options.amp else
+                         node.kind.autocast_precision(node.attrs, self.ins(node), options.device))
+            self.precision[node.name] = precision
             if node.is_input or not options.amp:
                 self.size[node.name] = base
-            elif casts:
+            elif precision == "low":
                 self.size[node.name] = low
-            elif node.kind.autocast == "float32":
+            elif precision == "float32":
                 self.size[node.name] = 4
             else:
                 self.size[node.name] = max(self.size[n] for n in node.inputs)
@@ -204,14 +209,16 @@ class _Walk:
         return node.kind.workspace(node.attrs, self.ins(node), self.shapes[node.name],
                                    self.options.device) * self.size[node.name]
 
-    def cast_copies(self, node: LayerNode) -> tuple[list[int], int]:
-        """Autocast's low-precision copies: of each fp32 input, and of the weights."""
-        if not self.casts[node.name]:
-            return [], 0
-        low = self.size[node.name]
-        inputs = [prod(self.shapes[n]) * low for n in node.inputs if self.size[n] > low]
-        owner = node.share or node.name
-        weights = (self.costs[owner].params * low) if node.share is None else 0
+    def cast_copies(self, node: LayerNode) -> tuple[dict[int, int], int]:
+        """Autocast's copies, in the precision the layer runs in: of each input of another dtype
+        (input index -> bytes; the layer's backward keeps the copy, not the original), and of
+        the weights (low precision only)."""
+        precision = self.precision[node.name]
+        if precision is None:
+            return {}, 0
+        size = self.size[node.name]
+        inputs = {k: prod(self.shapes[n]) * size for k, n in enumerate(node.inputs) if self.size[n] != size}
+        weights = self.costs[node.name].params * size if precision == "low" and node.share is None else 0
         return inputs, weights
 
     # -- the walk -------------------------------------------------------------------------------
@@ -285,7 +292,7 @@ class _Walk:
                                  if dtype == "act")
             copies, weights = self.cast_copies(node)
             weights_cached += weights
-            now = sum(live.values()) + transient + sum(copies) + weights_cached
+            now = sum(live.values()) + transient + sum(copies.values()) + weights_cached
             per_layer[node.name] = now
             self.points["inference"].append(fixed + now)
             if fixed + now > best.bytes:
@@ -321,17 +328,19 @@ class _Walk:
             name = node.name
             if root[name] == name:
                 live[name] = self.out_bytes(name)
+            copies, weights = self.cast_copies(node)
+            transient = self.workspace(node)
             if self.needs_grad[name]:
                 saved = self.saved(node)
                 ins = self.ins(node)
-                in_sizes = [self.size[n] for n in node.inputs]
+                kept = {k: copies.pop(k) for k in saved.inputs if k in copies}  # saved instead of the input
+                in_sizes = [self.size[n] if k not in kept else self.size[name] for k, n in enumerate(node.inputs)]
                 aliases = root[name] != name
-                reads[name] = [root[node.inputs[k]] for k in saved.inputs] + ([root[name]] if saved.output else [])
+                reads[name] = ([root[node.inputs[k]] for k in saved.inputs if k not in kept]
+                               + ([root[name]] if saved.output else []))
                 for storage in reads[name]:
                     savers.setdefault(storage, set()).add(name)
-                made = [*self.extras(node, saved)]
-                copies, weights = self.cast_copies(node)
-                made += copies + ([weights] if weights else [])
+                made = [*self.extras(node, saved), *kept.values()] + ([weights] if weights else [])
                 own[name] = []
                 for k, size in enumerate(made):
                     key = f"{name}#{k}"
@@ -339,8 +348,9 @@ class _Walk:
                     own[name].append(key)
                 saved_by_layer[name] = saved_bytes(
                     saved, ins, self.shapes[name], in_sizes, self.size[name], self.size[name], aliases
-                ) + sum(copies) + weights
-            forward_live[name] = check("forward", name, self.workspace(node))
+                ) + weights
+            transient += sum(copies.values())  # copies the backward does not keep
+            forward_live[name] = check("forward", name, transient)
             for storage in [s for s in live if "#" not in s and last.get(s, -1) <= i
                             and not savers.get(s)]:
                 del live[storage]

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 from cnncalc.errors import ShapeError
 from cnncalc.layers.base import (
+    AUTOCAST_FLOAT32_ON_CUDA,
+    AUTOCAST_LOW,
     IDENTITY,
     NOTHING_SAVED,
     Attr,
@@ -128,6 +130,7 @@ class PReLU(Activation):
         Attr("init", Float(), 0.25, "initial slope"),
     )
     torch_name = "PReLU"
+    autocast = AUTOCAST_LOW
     formulas = {**_formulas("prelu"), "params": "num_parameters (1 or C)"}
 
     def shape(self, a: Attrs, ins: Sequence[Shape]) -> Shape:
@@ -263,7 +266,7 @@ class SoftmaxBase(Activation):
     """Normalized exponentials along one axis (any rank; negative axes count from the end)."""
 
     keeps = "output"
-    autocast = "float32"
+    autocast = AUTOCAST_FLOAT32_ON_CUDA
 
     attrs = (Attr("dim", Int(minimum=None), 1, "the axis normalized (1: channels)"),)
 

@@ -404,6 +404,14 @@ def joined(*notes: str) -> str:
     return "; ".join(note for note in notes if note)
 
 
+#: autocast runs the kind in bf16/fp16 on both devices (matmuls, convolutions, linear, prelu)
+AUTOCAST_LOW: Mapping[str, str] = {"cuda": "low", "cpu": "low"}
+#: CUDA's float32 list (softmax, log_softmax, layer and group norm); on CPU they keep their input's dtype
+AUTOCAST_FLOAT32_ON_CUDA: Mapping[str, str] = {"cuda": "float32"}
+#: the CPU's float32 list (3-D pooling, max-unpooling; pad's reflect and replicate modes decide by rank)
+AUTOCAST_FLOAT32_ON_CPU: Mapping[str, str] = {"cpu": "float32"}
+
+
 class LayerKind:
     """Base class of every layer kind. Subclasses override what differs from these defaults."""
 
@@ -528,9 +536,17 @@ class LayerKind:
     #: (batch and instance norm; the `conv-bias-before-norm` lint of `cnncalc check`)
     cancels_channel_bias: ClassVar[bool] = False
 
-    #: the precision torch.autocast runs this kind in: "low" (bf16/fp16: its fp32 inputs and
-    #: weights are cast to low-precision copies), "float32", or None (its input's dtype)
-    autocast: ClassVar[str | None] = None
+    #: the precision torch.autocast runs this kind in, per device: "low" (bf16/fp16: its fp32
+    #: inputs and weights are cast to low-precision copies) or "float32" (its low-precision inputs
+    #: are cast up); on a device not named, its input's dtype. From torch's autocast op lists
+    #: ("Autocast Op Reference"), which differ between CUDA and CPU; the CPU's are measured in
+    #: tests/test_memory_peaks.py.
+    autocast: ClassVar[Mapping[str, str]] = {}
+
+    def autocast_precision(self, a: Attrs, ins: Sequence[Shape], device: str) -> str | None:
+        """`autocast`'s entry for `device`; a kind whose list depends on its attributes or rank
+        (pad's mode) overrides this."""
+        return self.autocast.get(device)
 
     def saved(self, a: Attrs, ins: Sequence[Shape], out: Shape, grads: Sequence[bool], weights: bool,
               device: str) -> Saved:

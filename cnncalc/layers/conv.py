@@ -8,6 +8,7 @@ from typing import Any
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    AUTOCAST_LOW,
     Attr,
     Attrs,
     Bool,
@@ -75,7 +76,7 @@ def check_groups(kind: LayerKind, channels_in: int, channels_out: int, groups: i
 
 class ConvNd(LayerKind):
     family = "conv"
-    autocast = "low"
+    autocast = AUTOCAST_LOW
     attrs = (
         *_common_attrs("zeros on both sides, per axis, [[begin, end], ...], same or valid"),
         Attr("padding_mode", PADDING_MODES, "zeros", "border mode (zero/reflect/copy/wrap)"),
@@ -201,7 +202,7 @@ class Conv3d(ConvNd):
 
 class ConvTransposeNd(LayerKind):
     family = "conv"
-    autocast = "low"
+    autocast = AUTOCAST_LOW
     attrs = (
         Attr("out", Int(minimum=1), doc="output channels"),
         Attr("kernel", PerAxis(), doc="kernel size per spatial axis"),

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    AUTOCAST_LOW,
     NOTHING_SAVED,
     Attr,
     Attrs,
@@ -45,7 +46,7 @@ class Linear(LayerKind):
     name = "linear"
     aliases = ("dense", "fc")
     family = "linear"
-    autocast = "low"
+    autocast = AUTOCAST_LOW
     summary = "fully connected layer over the last axis (any rank)"
     attrs = (
         Attr("out", Int(minimum=1), doc="output features"),
@@ -326,6 +327,12 @@ class Pad(Plumbing):
 
     def channel_pair(self, a: Attrs) -> tuple[int, int]:
         return (a.channels[0], a.channels[-1])
+
+    def autocast_precision(self, a: Attrs, ins: Sequence[Shape], device: str) -> str | None:
+        """The CPU's float32 list has replication padding (1-3-d) and reflection padding (1-2-d)."""
+        rank = len(ins[0]) - 2
+        upcast = a.mode == "replicate" or (a.mode == "reflect" and rank <= 2)
+        return "float32" if device == "cpu" and upcast else None
 
     def pairs(self, x: Shape, a: Attrs) -> tuple[tuple[int, int], ...]:
         if len(x) < 3:

@@ -12,7 +12,7 @@ from math import prod
 from typing import Any
 
 from cnncalc.errors import ShapeError
-from cnncalc.layers.base import Attr, Attrs, Int, LayerKind, Saved, Shape, Window, register
+from cnncalc.layers.base import AUTOCAST_LOW, Attr, Attrs, Int, LayerKind, Saved, Shape, Window, register
 
 
 def broadcast(first: Shape, second: Shape) -> Shape | None:
@@ -147,6 +147,7 @@ class MatMul(LayerKind):
     summary = "matrix product of 2 inputs (torch.matmul semantics; attention)"
     min_inputs = 2
     max_inputs = 2
+    autocast = AUTOCAST_LOW
     formulas = {
         "output shape": "[*broadcast(batch axes), n, m] (1-d operands drop n or m)",
         "macs": "prod(broadcast batch axes) * n * k * m",

@@ -20,6 +20,7 @@ from typing import Any
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    AUTOCAST_FLOAT32_ON_CUDA,
     Attr,
     Attrs,
     Bool,
@@ -237,7 +238,7 @@ class LayerNorm(LayerKind):
 
     name = "layernorm"
     family = "norm"
-    autocast = "float32"
+    autocast = AUTOCAST_FLOAT32_ON_CUDA
     summary = "layer normalization over the trailing `dims` axes (or `shape`)"
     attrs = (
         Attr("dims", Int(minimum=1, optional=True), None, "trailing axes normalized (default 1)"),
@@ -311,7 +312,7 @@ class LayerNorm(LayerKind):
 class GroupNorm(LayerKind):
     name = "groupnorm"
     family = "norm"
-    autocast = "float32"
+    autocast = AUTOCAST_FLOAT32_ON_CUDA
     summary = "group normalization: statistics per sample over groups of channels"
     attrs = (
         Attr("groups", Int(minimum=1), doc="channel groups sharing statistics"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    AUTOCAST_FLOAT32_ON_CPU,
     NOTHING_SAVED,
     Attr,
     Attrs,
@@ -277,6 +278,7 @@ class MaxPool2d(MaxPoolNd):
 
 @register
 class MaxPool3d(MaxPoolNd):
+    autocast = AUTOCAST_FLOAT32_ON_CPU
     name = "maxpool3d"
     summary = "3-D max pooling over [N, C, D, H, W]"
     spatial_dims = 3
@@ -299,6 +301,7 @@ class AvgPool2d(AvgPoolNd):
 
 @register
 class AvgPool3d(AvgPoolNd):
+    autocast = AUTOCAST_FLOAT32_ON_CPU
     name = "avgpool3d"
     summary = "3-D average pooling over [N, C, D, H, W]"
     spatial_dims = 3
@@ -448,6 +451,7 @@ class AdaptiveAvgPool3d(AdaptivePoolNd):
     name = "adaptive_avgpool3d"
     summary = "3-D adaptive average pooling to a fixed output size"
     spatial_dims = 3
+    autocast = AUTOCAST_FLOAT32_ON_CPU
     formulas = _AVG
 
 
@@ -475,6 +479,7 @@ class AdaptiveMaxPool3d(AdaptivePoolNd):
     name = "adaptive_maxpool3d"
     summary = "3-D adaptive max pooling to a fixed output size"
     spatial_dims = 3
+    autocast = AUTOCAST_FLOAT32_ON_CPU
     op = "max"
     formulas = _MAX
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from cnncalc.errors import ShapeError, SpecError
 from cnncalc.layers.base import (
+    AUTOCAST_FLOAT32_ON_CPU,
     IDENTITY,
     NOTHING_SAVED,
     Attr,
@@ -194,6 +195,8 @@ class BedOfNails(LayerKind):
 class MaxUnpoolNd(LayerKind):
     """Scatter each value to the position its max pool took it from (the pool named by
     `indices`), zeros elsewhere."""
+
+    autocast = AUTOCAST_FLOAT32_ON_CPU  # 1-d and 3-d too (torch's max_unpool1d is the 2-d op)
 
     family = "upsample"
     field_from_data = True
