@@ -335,6 +335,32 @@ def test_against_torchinfo_shared_and_frozen(tmp_path):
     assert (ours.params, ours.trainable_params) == (stats.total_params, stats.trainable_params)
 
 
+@needs_torch
+@needs_torchinfo
+def test_against_torchinfo_composite_modules(tmp_path):
+    """Kinds whose torch module has children (a partial convolution's masked conv, a deformable
+    convolution's offset conv; 'same' padding's pad module) are counted through their leaves."""
+    import torchinfo
+
+    from cnncalc.torch_backend.build import build
+
+    path = tmp_path / "composite.yaml"
+    path.write_text(textwrap.dedent("""
+        input: [4, 12, 12]
+        batch: 2
+        layers:
+          - partial_conv2d: {out: 3, kernel: 3, connections: [[0, 1], [1, 2, 3], [0, 3]]}
+          - deform_conv2d: {out: 6, kernel: 3, padding: 1}
+          - conv2d: {out: 4, kernel: 4, padding: same}
+    """))
+    graph = load_graph(str(path))
+    stats = torchinfo.summary(build(graph), input_size=(2, 4, 12, 12), verbose=0, device="cpu")
+    ours = torchinfo_estimate(graph)
+    assert (ours.input_bytes, ours.forward_backward_bytes, ours.params_bytes, ours.mult_adds) == (
+        stats.total_input, stats.total_output_bytes, stats.total_param_bytes, stats.total_mult_adds)
+    assert (ours.params, ours.trainable_params) == (stats.total_params, stats.trainable_params)
+
+
 # -- against the real torchsummary -------------------------------------------------------------
 # torchvision's definitions (the 2018 ones for AlexNet and VGG: no adaptive average pool), written
 # out so the cross-check needs no torchvision.

@@ -62,7 +62,8 @@ Which spec layers are torch modules (the rows)
     (stride 2 or a channel change) are modules but chains in a spec, so they get no row unless
     `blocks=` names them; DenseNet's `_DenseBlock` concatenates in its own forward, which a spec
     writes differently. For torchinfo, kinds whose torch module has children (partial_conv2d,
-    deform_conv2d as cnncalc builds them) are counted as one leaf here.
+    deform_conv2d as cnncalc builds them) are counted through their leaf modules, as described
+    by `cnncalc.conventions.modules` (the same calls `--convention torchinfo` counts).
 
 A spec that mirrors an older torchvision model (no adaptive average pool in VGG/AlexNet before
 torchvision 0.3) says so with a var (`--set avgpool=false` in vgg16.yaml and alexnet.yaml).
@@ -266,24 +267,24 @@ def torchinfo_estimate(
     >>> e.mult_adds, e.forward_backward_bytes
     (1072000, 392000)
     """
+    from cnncalc.conventions import registry, torchinfo  # the module calls the hooks see
+
     shapes = infer_shapes(graph) if shapes is None else shapes
     size = element_bytes(graph)
     calls: list[Call] = []
     owned = trainable = 0
-    for node in graph:
-        if node.is_input:
-            continue
-        count = _params(node, shapes)
+    for layer in registry.calls(graph, shapes):
+        node = layer.node
         owner = graph.nodes[node.share] if node.share is not None else node
         if node.share is None:
+            count = _params(node, shapes)
             owned += count
             trainable += count if node.trainable else 0
-        if count == 0:
-            continue
-        out = shapes[node.name]
-        cls = type(node.kind).__name__
-        macs = count * out[0] * (prod(out[2:]) if "Conv" in cls else 1)
-        calls.append(Call(node.name, cls, out, count, owner.trainable, mult_adds=macs))
+        for module in layer.module.walk():  # leaves: a composite module is counted through them
+            params = sum(elements for _, elements in module.params)
+            if module.leaf and params:
+                calls.append(Call(node.name, module.cls, module.out, params, owner.trainable,
+                                  mult_adds=sum(torchinfo.module_mult_adds(module).values())))
     inputs = sum(prod(shapes[n.name]) * size + storage_overhead for n in graph.inputs)
     return Estimate(
         style="torchinfo",
