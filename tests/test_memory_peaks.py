@@ -155,3 +155,42 @@ def test_autocast_precision_per_device_on_cpu(probe, amp, tmp_path):
         assert abs(ours.inference.bytes / inference.peak - 1) <= 0.01
         assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01
         assert abs(ours.training.bytes / training.peak - 1) <= 0.10
+
+
+DENSE_OUTPUTS = {
+    "reflect": """
+input: [8, 32, 32]
+layers:
+  - conv2d: {out: 16, kernel: 3}
+  - pad: {padding: 2, mode: reflect}
+  - conv2d: {out: 16, kernel: 3}
+""",
+    "unpool": """
+input: [8, 32, 32]
+layers:
+  - conv2d: {out: 16, kernel: 3, padding: 1}
+  - maxpool2d: {name: pool, kernel: 2}
+  - conv2d: {out: 16, kernel: 3, padding: 1}
+  - max_unpool2d: {kernel: 2, indices: pool}
+  - conv2d: {out: 8, kernel: 3, padding: 1}
+""",
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("probe", sorted(DENSE_OUTPUTS))
+def test_training_tensor_peak_with_a_dense_output(probe, tmp_path):
+    """A model whose output is a feature map: the loss's gradient is as large as the output (the
+    harness hands each output a gradient of its own size, as a per-pixel loss does; `sum`'s
+    expanded scalar would leave it out and put the measured peak 21% under the walk's)."""
+    import torch
+
+    from cnncalc.torch_backend.memory import measure_training
+
+    torch.set_num_threads(1)
+    path = tmp_path / f"{probe}.yaml"
+    path.write_text(f"name: {probe}\n{DENSE_OUTPUTS[probe]}")
+    graph = load_graph(str(path)).with_batch(4)
+    ours = analyze_memory(graph, Options(device="cpu"))
+    training = measure_training(graph, "cpu")
+    assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01

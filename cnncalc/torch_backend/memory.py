@@ -27,7 +27,8 @@ The regions (the model in `graph.dtype` on `device`, a random input of the graph
   (lazy allocations, such as oneDNN's caches, are excluded); the outputs are kept, so `end` is
   baseline + outputs;
 - training: `model.train()`, plain SGD (lr 0.01, no momentum), one unmeasured step, then one
-  measured step: forward, `loss = sum(o.sum())` over the floating outputs, `loss.backward()`,
+  measured step: forward, `loss = sum(o.sum())` over the floating outputs (each output handed a
+  gradient of its own size, as a real loss does), `loss.backward()`,
   `opt.step()`, `opt.zero_grad(set_to_none=True)`, the outputs and the loss referenced until the
   step ends. The gradients are None when it starts, so `end` is the baseline again.
 
@@ -436,8 +437,8 @@ def measure_training(graph: LayerGraph, device: str = "cpu", *, release: bool = 
     """Memory of one optimizer step (SGD lr 0.01 by default; `optimizer` momentum, adam or adamw
     with torch's defaults, their state created by the first step and counted in the baseline)
     in `model.train()`, after one unmeasured
-    step: forward, `loss = sum(o.sum())` over the floating outputs, `loss.backward()`,
-    `opt.step()`, `opt.zero_grad(set_to_none=True)`; the gradients are None when it starts, and
+    step: forward, `loss = sum(o.sum())` over the floating outputs (each output's gradient
+    materialized, as a real loss's is: `_seeded_sum`), `loss.backward()`, `opt.step()`, `opt.zero_grad(set_to_none=True)`; the gradients are None when it starts, and
     the outputs and the loss stay referenced until the step ends (a training loop's locals).
 
     `peak` covers the whole step, `forward_peak` the forward alone; `after_forward` is what is
@@ -458,7 +459,7 @@ def measure_training(graph: LayerGraph, device: str = "cpu", *, release: bool = 
         end_of_forward()
         outputs = out if isinstance(out, tuple) else (out,)
         floating = [o for o in outputs if o.is_floating_point() and o.requires_grad]
-        loss = sum(o.sum() for o in floating) if floating else None
+        loss = sum(_seeded_sum(torch, o) for o in floating) if floating else None
         if loss is not None:
             loss.backward()
         if opt is not None:
@@ -470,6 +471,25 @@ def measure_training(graph: LayerGraph, device: str = "cpu", *, release: bool = 
     state = [t for entry in (opt.state.values() if opt is not None else ()) for t in entry.values()
              if isinstance(t, torch.Tensor)]
     return _measure(torch, graph, model, inputs, device, "training", release, step, held=state)
+
+
+def _seeded_sum(torch: Any, output: Any) -> Any:
+    """`output.sum()`, whose backward hands the output a gradient of its own size and dtype, as
+    a real loss does (cross-entropy's is softmax minus one-hot, a fresh tensor), not the
+    expanded scalar `sum` passes back (no memory at all, so a dense output's gradient, which a
+    per-pixel loss allocates, would go unmeasured)."""
+
+    class SeededSum(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.shape = x.shape
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            return grad.expand(ctx.shape).contiguous()
+
+    return SeededSum.apply(output)
 
 
 # --- saved for backward ------------------------------------------------------------------------
