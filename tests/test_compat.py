@@ -309,13 +309,21 @@ def test_against_torchinfo(name, variables, dtype):
     assert printed[-len(ours.lines(width)):] == ours.lines(width)
 
 
-@needs_torch
-@needs_torchinfo
-def test_against_torchinfo_shared_and_frozen(tmp_path):
+def assert_totals_match_torchinfo(graph, input_size):
     import torchinfo
 
     from cnncalc.torch_backend.build import build
 
+    stats = torchinfo.summary(build(graph), input_size=input_size, verbose=0, device="cpu")
+    ours = torchinfo_estimate(graph)
+    assert (ours.input_bytes, ours.forward_backward_bytes, ours.params_bytes, ours.mult_adds) == (
+        stats.total_input, stats.total_output_bytes, stats.total_param_bytes, stats.total_mult_adds)
+    assert (ours.params, ours.trainable_params) == (stats.total_params, stats.trainable_params)
+
+
+@needs_torch
+@needs_torchinfo
+def test_against_torchinfo_shared_and_frozen(tmp_path):
     path = tmp_path / "shared.yaml"
     path.write_text(textwrap.dedent("""
         input: [4, 8, 8]
@@ -327,12 +335,7 @@ def test_against_torchinfo_shared_and_frozen(tmp_path):
           - flatten
           - linear: {name: fc, out: 10, trainable: false}
     """))
-    graph = load_graph(str(path))
-    stats = torchinfo.summary(build(graph), input_size=(3, 4, 8, 8), verbose=0, device="cpu")
-    ours = torchinfo_estimate(graph)
-    assert (ours.input_bytes, ours.forward_backward_bytes, ours.params_bytes, ours.mult_adds) == (
-        stats.total_input, stats.total_output_bytes, stats.total_param_bytes, stats.total_mult_adds)
-    assert (ours.params, ours.trainable_params) == (stats.total_params, stats.trainable_params)
+    assert_totals_match_torchinfo(load_graph(str(path)), (3, 4, 8, 8))
 
 
 @needs_torch
@@ -340,10 +343,6 @@ def test_against_torchinfo_shared_and_frozen(tmp_path):
 def test_against_torchinfo_composite_modules(tmp_path):
     """Kinds whose torch module has children (a partial convolution's masked conv, a deformable
     convolution's offset conv; 'same' padding's pad module) are counted through their leaves."""
-    import torchinfo
-
-    from cnncalc.torch_backend.build import build
-
     path = tmp_path / "composite.yaml"
     path.write_text(textwrap.dedent("""
         input: [4, 12, 12]
@@ -353,12 +352,7 @@ def test_against_torchinfo_composite_modules(tmp_path):
           - deform_conv2d: {out: 6, kernel: 3, padding: 1}
           - conv2d: {out: 4, kernel: 4, padding: same}
     """))
-    graph = load_graph(str(path))
-    stats = torchinfo.summary(build(graph), input_size=(2, 4, 12, 12), verbose=0, device="cpu")
-    ours = torchinfo_estimate(graph)
-    assert (ours.input_bytes, ours.forward_backward_bytes, ours.params_bytes, ours.mult_adds) == (
-        stats.total_input, stats.total_output_bytes, stats.total_param_bytes, stats.total_mult_adds)
-    assert (ours.params, ours.trainable_params) == (stats.total_params, stats.trainable_params)
+    assert_totals_match_torchinfo(load_graph(str(path)), (2, 4, 12, 12))
 
 
 # -- against the real torchsummary -------------------------------------------------------------

@@ -17,6 +17,20 @@ from tests.conftest import needs_torch
 MODELS = ["resnet50", "vgg16", "mobilenet_v2", "densenet121"]
 
 
+def assert_held_after_forward(ours, training, where: str = "") -> None:
+    """What the forward keeps for the backward (plus parameters, buffers and the input), to 0.1%."""
+    held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
+    assert training.tensor_after_forward is not None
+    assert abs(held / training.tensor_after_forward - 1) <= 0.001, f"held after the forward: {where}"
+
+
+def probe_graph(tmp_path, name: str, text: str):
+    """A spec written for one test, at batch 4."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"name: {name}\n{text}")
+    return load_graph(str(path)).with_batch(4)
+
+
 @needs_torch
 @pytest.mark.parametrize("batch", [1, 8])
 @pytest.mark.parametrize("model", MODELS)
@@ -34,9 +48,7 @@ def test_peaks_within_ten_percent_of_the_measured(model, batch):
     assert abs(ours.inference.bytes / inference.peak - 1) <= 0.10, f"inference {ours.inference.bytes} vs {inference.peak}: {where}"
     assert abs(ours.training.bytes / training.peak - 1) <= 0.10, f"training {ours.training.bytes} vs {training.peak}: {where}"
     assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01, f"training tensors: {where}"
-    held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
-    assert training.tensor_after_forward is not None
-    assert abs(held / training.tensor_after_forward - 1) <= 0.001, f"held after the forward: {where}"
+    assert_held_after_forward(ours, training, where)
 
 
 @needs_torch
@@ -58,9 +70,7 @@ def test_mixed_precision_against_autocast_on_cpu(model, amp):
     assert abs(ours.inference.bytes / inference.peak - 1) <= 0.10
     assert abs(ours.training.bytes / training.peak - 1) <= 0.10
     assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01
-    held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
-    assert training.tensor_after_forward is not None
-    assert abs(held / training.tensor_after_forward - 1) <= 0.001
+    assert_held_after_forward(ours, training)
 
 
 @needs_torch
@@ -142,14 +152,10 @@ def test_autocast_precision_per_device_on_cpu(probe, amp, tmp_path):
     from cnncalc.torch_backend.memory import measure_inference, measure_training
 
     torch.set_num_threads(1)
-    path = tmp_path / f"{probe}.yaml"
-    path.write_text(f"name: {probe}\n{AUTOCAST_PROBES[probe]}")
-    graph = load_graph(str(path)).with_batch(4)
+    graph = probe_graph(tmp_path, probe, AUTOCAST_PROBES[probe])
     ours = analyze_memory(graph, Options(amp=amp, device="cpu"))
     training = measure_training(graph, "cpu", amp=amp)
-    held = ours.saved_bytes + ours.param_bytes + ours.buffer_bytes + ours.input_bytes
-    assert training.tensor_after_forward is not None
-    assert abs(held / training.tensor_after_forward - 1) <= 0.001
+    assert_held_after_forward(ours, training)
     if probe == "attention":
         inference = measure_inference(graph, "cpu", amp=amp)
         assert abs(ours.inference.bytes / inference.peak - 1) <= 0.01
@@ -188,9 +194,7 @@ def test_training_tensor_peak_with_a_dense_output(probe, tmp_path):
     from cnncalc.torch_backend.memory import measure_training
 
     torch.set_num_threads(1)
-    path = tmp_path / f"{probe}.yaml"
-    path.write_text(f"name: {probe}\n{DENSE_OUTPUTS[probe]}")
-    graph = load_graph(str(path)).with_batch(4)
+    graph = probe_graph(tmp_path, probe, DENSE_OUTPUTS[probe])
     ours = analyze_memory(graph, Options(device="cpu"))
     training = measure_training(graph, "cpu")
     assert abs(ours.training.bytes / training.tensor_peak - 1) <= 0.01
