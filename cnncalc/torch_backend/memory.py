@@ -479,7 +479,7 @@ def _seeded_sum(torch: Any, output: Any) -> Any:
     expanded scalar `sum` passes back (no memory at all, so a dense output's gradient, which a
     per-pixel loss allocates, would go unmeasured)."""
 
-    class SeededSum(torch.autograd.Function):
+    class SeededSum(torch.autograd.Function):  # type: ignore[misc]  # torch is imported lazily (Any)
         @staticmethod
         def forward(ctx: Any, x: Any) -> Any:
             ctx.shape = x.shape
