@@ -53,21 +53,23 @@ def tolerance_text(part: Part) -> str:
     return answer(part.tolerance)
 
 
-def html_stem(item: Item) -> str:
-    """The stem and figures as HTML (Moodle, Canvas, QTI 2.1 bodies use the same markup)."""
+def html_stem(item: Item, xhtml: bool = False) -> str:
+    """The stem and figures as HTML (Moodle, Canvas, QTI 2.1 bodies use the same markup); `xhtml`:
+    QTI 2.1's XHTML subset (tables need a tbody; no presentational attributes)."""
     out = []
     for block in blocks(item.draft.stem):
         if block.kind == "list":
             out.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in block.lines) + "</ul>")
         else:
             out.append(f"<p>{html.escape(block.lines[0])}</p>")
-    out += [html_figure(figure) for figure in item.draft.figures]
+    out += [html_figure(figure, xhtml) for figure in item.draft.figures]
     return "\n".join(out)
 
 
-def html_figure(figure: Figure) -> str:
+def html_figure(figure: Figure, xhtml: bool = False) -> str:
     rows = "".join("<tr>" + "".join(f"<td>{entry(v)}</td>" for v in row) + "</tr>" for row in figure.matrix)
-    return f"<p>{html.escape(figure.label)} =</p><table border=\"1\">{rows}</table>"
+    table = f"<table><tbody>{rows}</tbody></table>" if xhtml else f"<table border=\"1\">{rows}</table>"
+    return f"<p>{html.escape(figure.label)} =</p>{table}"
 
 
 def plain_figures(item: Item) -> str:

@@ -15,27 +15,13 @@ from fractions import Fraction
 from xml.sax.saxutils import quoteattr
 
 from cnncalc.exam.export.archive import deterministic_zip
-from cnncalc.exam.export.common import LETTERS, blocks, part_label, snippet_text
+from cnncalc.exam.export.common import LETTERS, html_stem, part_label, snippet_text
 from cnncalc.exam.model import Exam, Item, Option, Part
-from cnncalc.exam.text import answer, entry
+from cnncalc.exam.text import answer
 
 NAMESPACE = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 SCHEMA_LOCATION = f"{NAMESPACE} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1p1.xsd"
 CP_NAMESPACE = "http://www.imsglobal.org/xsd/imscp_v1p1"
-
-
-def body_html(item: Item) -> list[str]:
-    """The stem in QTI's XHTML subset (tables need a tbody; no presentational attributes)."""
-    out = []
-    for block in blocks(item.draft.stem):
-        if block.kind == "list":
-            out.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in block.lines) + "</ul>")
-        else:
-            out.append(f"<p>{html.escape(block.lines[0])}</p>")
-    for figure in item.draft.figures:
-        rows = "".join("<tr>" + "".join(f"<td>{entry(v)}</td>" for v in row) + "</tr>" for row in figure.matrix)
-        out.append(f"<p>{html.escape(figure.label)} =</p><table><tbody>{rows}</tbody></table>")
-    return out
 
 
 def declaration(part: Part, index: int) -> str:
@@ -112,7 +98,7 @@ def item_xml(item: Item) -> str:
     outcomes += [f'<outcomeDeclaration identifier="FEEDBACK_{i}" cardinality="single" baseType="identifier"/>'
                  for i in range(1, len(parts) + 1)]
     outcomes.append('<outcomeDeclaration identifier="SOLUTION" cardinality="single" baseType="identifier"/>')
-    body = [*body_html(item), *(interaction(item, p, i) for i, p in enumerate(parts, 1))]
+    body = [html_stem(item, xhtml=True), *(interaction(item, p, i) for i, p in enumerate(parts, 1))]
     solution = ('<modalFeedback outcomeIdentifier="SOLUTION" showHide="show" identifier="SHOWN">'
                 f"<p>{html.escape(item.draft.solution)}</p><pre>{html.escape(snippet_text(item))}</pre>"
                 "</modalFeedback>")
